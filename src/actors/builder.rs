@@ -1,0 +1,171 @@
+//! The builder actor decides *when* and *what* to build; verification stays with the chain actor.
+//!
+//! When: every `build_interval` and whenever the mempool goes from empty to not empty, if there
+//! is work, it tells the node — by answering the outstanding `WaitForEvent` calls (protocol 42+)
+//! or by calling `Messenger.Notify` (older protocols). The answer is derived from the mempool's
+//! published size, never from a one-shot flag, so a call the node cancels loses nothing.
+//! What: on BuildBlock, the oldest pending payload on top of the preferred block.
+
+use crate::actors::chain::{ChainError, ChainMsg};
+use crate::actors::mempool::MempoolMsg;
+use crate::actors::{ask, BLOCKING_CALL};
+use crate::api::{BackendError, BlockView};
+use crate::chain::Block;
+use crate::rpc::engine::NodeClients;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use std::time::Duration;
+use tokio::sync::watch;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("no pending payloads to build a block from")]
+    NothingToBuild,
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Unavailable(#[from] BackendError),
+}
+
+pub enum BuilderMsg {
+    /// Answered (with `()`, meaning "build a block") as soon as the mempool holds work.
+    WaitForEvent(RpcReplyPort<()>),
+    Build(RpcReplyPort<Result<BlockView, BuildError>>),
+    /// The mempool's size changed, or the build interval passed.
+    Check,
+}
+
+pub struct BuilderArgs {
+    pub chain: ActorRef<ChainMsg>,
+    pub mempool: ActorRef<MempoolMsg>,
+    pub pending: watch::Receiver<usize>,
+    pub clients: NodeClients,
+    pub build_interval: Duration,
+}
+
+pub struct BuilderState {
+    args: BuilderArgs,
+    waiters: Vec<RpcReplyPort<()>>,
+}
+
+pub struct BuilderActor;
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl BuilderState {
+    fn has_work(&self) -> bool {
+        *self.args.pending.borrow() > 0
+    }
+
+    async fn check(&mut self) {
+        // Calls the node gave up on leave closed ports behind; forget them.
+        self.waiters.retain(|port| !port.is_closed());
+        if !self.has_work() {
+            return;
+        }
+        for waiter in self.waiters.drain(..) {
+            let _ = waiter.send(());
+        }
+        if self.args.clients.uses_messenger() {
+            if let Err(e) = self.args.clients.notify_build_block().await {
+                tracing::warn!(error = %e, "could not tell the node a block can be built");
+            }
+        }
+    }
+
+    async fn build(&mut self) -> Result<BlockView, BuildError> {
+        let mut taken = ask(
+            &self.args.mempool,
+            |r| MempoolMsg::Take(1, r),
+            BLOCKING_CALL,
+        )
+        .await?;
+        let Some(data) = taken.pop() else {
+            return Err(BuildError::NothingToBuild);
+        };
+        let outcome = self.build_with(data).await;
+        if outcome.is_err() {
+            // Nothing was built: the payload must not be lost.
+            let _ = self.args.mempool.cast(MempoolMsg::Requeue(vec![data]));
+        }
+        outcome
+    }
+
+    async fn build_with(&mut self, data: [u8; 32]) -> Result<BlockView, BuildError> {
+        let parent = ask(&self.args.chain, ChainMsg::Preferred, BLOCKING_CALL).await??;
+        let block = Block {
+            parent: parent.id,
+            height: parent.block.height + 1,
+            // Never before the parent, or our own block would fail verification.
+            timestamp: now_secs().max(parent.block.timestamp),
+            data,
+        };
+        let built = ask(
+            &self.args.chain,
+            |r| ChainMsg::Verify(block, r),
+            BLOCKING_CALL,
+        )
+        .await??;
+        metrics::counter!(crate::metrics::BLOCKS_BUILT_TOTAL).increment(1);
+        tracing::debug!(id = %built.id, height = block.height, "block built");
+        Ok(built)
+    }
+}
+
+impl Actor for BuilderActor {
+    type Msg = BuilderMsg;
+    type State = BuilderState;
+    type Arguments = BuilderArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: BuilderArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        myself.send_interval(args.build_interval, || BuilderMsg::Check);
+        // Wake on every change of the mempool's size (empty -> non-empty is the one that matters).
+        let mut pending = args.pending.clone();
+        let me = myself.clone();
+        tokio::spawn(async move {
+            while pending.changed().await.is_ok() {
+                let has_work = *pending.borrow_and_update() > 0;
+                if has_work && me.cast(BuilderMsg::Check).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(BuilderState {
+            args,
+            waiters: Vec::new(),
+        })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            BuilderMsg::WaitForEvent(reply) => {
+                if state.has_work() {
+                    let _ = reply.send(());
+                } else {
+                    state.waiters.push(reply);
+                }
+            }
+            BuilderMsg::Build(reply) => {
+                let outcome = state.build().await;
+                let _ = reply.send(outcome);
+                // More work left: on old protocols the node needs to be told again.
+                state.check().await;
+            }
+            BuilderMsg::Check => state.check().await,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,180 @@
+//! The mempool actor: owns the payloads waiting for a block, in arrival order, with a set for
+//! duplicates and a hard capacity. A full mempool answers "full"; it never drops silently.
+
+use crate::actors::gossip::GossipMsg;
+use crate::api::{MempoolStats, ProposeError};
+use crate::chain::NodeId;
+use crate::storage::Store;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+type Payload = [u8; 32];
+
+pub enum MempoolMsg {
+    /// A payload proposed on this node (JSON-RPC): answered, and gossiped to peers if taken.
+    Propose(Payload, RpcReplyPort<Result<(), ProposeError>>),
+    /// Payloads a peer gossiped: best effort, refusals are only counted.
+    FromPeer(NodeId, Vec<Payload>),
+    /// Up to `max` payloads for a new block, oldest first. They leave the mempool now; a rejected
+    /// block brings them back with `Requeue`.
+    Take(usize, RpcReplyPort<Vec<Payload>>),
+    /// Payloads of a rejected (or unbuilt) block that no accepted block holds: back to the front.
+    Requeue(Vec<Payload>),
+    /// Payloads an accepted block included (ours or a peer's): they leave.
+    Included(Vec<Payload>),
+    Stats(RpcReplyPort<MempoolStats>),
+}
+
+pub struct MempoolArgs {
+    pub capacity: usize,
+    pub store: Arc<Store>,
+    pub gossip: ActorRef<GossipMsg>,
+    /// Published pending count: the builder watches it to know when there is work.
+    pub pending: watch::Sender<usize>,
+}
+
+pub struct MempoolState {
+    queue: VecDeque<Payload>,
+    members: HashSet<Payload>,
+    args: MempoolArgs,
+}
+
+pub struct MempoolActor;
+
+impl MempoolState {
+    fn publish(&self) {
+        let size = self.queue.len();
+        self.args.pending.send_if_modified(|current| {
+            let changed = *current != size;
+            *current = size;
+            changed
+        });
+        metrics::gauge!(crate::metrics::MEMPOOL_PAYLOADS).set(size as f64);
+    }
+
+    /// The admission rules shared by local and peer payloads.
+    fn admit(&mut self, payload: Payload) -> Result<(), ProposeError> {
+        if self.members.contains(&payload) {
+            return Err(ProposeError::Duplicate);
+        }
+        if self.queue.len() >= self.args.capacity {
+            return Err(ProposeError::MempoolFull {
+                capacity: self.args.capacity,
+            });
+        }
+        match self.args.store.payload_block(&payload) {
+            Ok(Some(block)) => return Err(ProposeError::AlreadyAccepted(block)),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(ProposeError::Backend(crate::api::BackendError::Internal(
+                    e.to_string(),
+                )))
+            }
+        }
+        self.members.insert(payload);
+        self.queue.push_back(payload);
+        Ok(())
+    }
+}
+
+fn refused(reason: &ProposeError) {
+    let reason = match reason {
+        ProposeError::MempoolFull { .. } => "mempool_full",
+        ProposeError::Duplicate => "duplicate",
+        ProposeError::AlreadyAccepted(_) => "already_accepted",
+        ProposeError::Backend(_) => "internal",
+    };
+    metrics::counter!(crate::metrics::PAYLOADS_REFUSED_TOTAL, "reason" => reason).increment(1);
+}
+
+impl Actor for MempoolActor {
+    type Msg = MempoolMsg;
+    type State = MempoolState;
+    type Arguments = MempoolArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        args: MempoolArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let state = MempoolState {
+            queue: VecDeque::with_capacity(args.capacity.min(65_536)),
+            members: HashSet::new(),
+            args,
+        };
+        state.publish();
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            MempoolMsg::Propose(payload, reply) => {
+                let outcome = state.admit(payload);
+                match &outcome {
+                    Ok(()) => {
+                        metrics::counter!(crate::metrics::PAYLOADS_PROPOSED_TOTAL).increment(1);
+                        // Gossip is best effort: a dead gossip actor must not refuse proposals.
+                        let _ = state.args.gossip.cast(GossipMsg::Outgoing(payload));
+                    }
+                    Err(reason) => refused(reason),
+                }
+                let _ = reply.send(outcome);
+            }
+            MempoolMsg::FromPeer(peer, payloads) => {
+                let mut taken = 0usize;
+                for payload in payloads {
+                    match state.admit(payload) {
+                        Ok(()) => taken += 1,
+                        Err(reason) => refused(&reason),
+                    }
+                }
+                metrics::counter!(crate::metrics::PAYLOADS_GOSSIPED_IN_TOTAL)
+                    .increment(taken as u64);
+                tracing::debug!(%peer, taken, "payloads from peer gossip");
+            }
+            MempoolMsg::Take(max, reply) => {
+                let count = max.min(state.queue.len());
+                let taken: Vec<Payload> = state.queue.drain(..count).collect();
+                for payload in &taken {
+                    state.members.remove(payload);
+                }
+                let _ = reply.send(taken);
+            }
+            MempoolMsg::Requeue(payloads) => {
+                // Front of the queue, original order: they waited longest. Capacity may be
+                // exceeded briefly here; these payloads were already admitted once.
+                for payload in payloads.into_iter().rev() {
+                    if state.members.insert(payload) {
+                        state.queue.push_front(payload);
+                    }
+                }
+            }
+            MempoolMsg::Included(payloads) => {
+                let mut removed = 0usize;
+                for payload in &payloads {
+                    if state.members.remove(payload) {
+                        removed += 1;
+                    }
+                }
+                if removed > 0 {
+                    state.queue.retain(|p| state.members.contains(p));
+                }
+            }
+            MempoolMsg::Stats(reply) => {
+                let _ = reply.send(MempoolStats {
+                    size: state.queue.len(),
+                    capacity: state.args.capacity,
+                });
+            }
+        }
+        state.publish();
+        Ok(())
+    }
+}

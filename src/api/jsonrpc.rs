@@ -1,0 +1,403 @@
+//! The JSON-RPC 2.0 envelope as the Go reference's server speaks it: gorilla/rpc v2 `json2`
+//! behind AvalancheGo's method-name codec (shared/spec/vectors.md section 3.3).
+//!
+//! Go clients of TimestampVM parse our replies with the same code they use against the Go VM,
+//! so the details matter: error objects always carry `code`, `message` and `data`; the first
+//! letter after the dot is upper-cased before lookup (and an upper-case one is refused); `id`
+//! comes back as sent; replies are compact JSON with Go's HTML escaping and one trailing `\n`.
+//! Beyond Go, a body may be a batch (array), as JSON-RPC 2.0 allows.
+//!
+//! This module knows nothing of the methods themselves: [`crate::api::methods`] dispatches.
+
+use crate::api::backend::BackendError;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+
+/// gorilla `E_PARSE`: the body (or a batch element) is not a request object.
+pub const PARSE_ERROR: i64 = -32700;
+/// gorilla `E_INVALID_REQ`: `jsonrpc` is not `"2.0"`, or the batch is empty.
+pub const INVALID_REQUEST: i64 = -32600;
+/// gorilla `E_SERVER`: every error a method or the method lookup returns, as Go sends them.
+pub const SERVER_ERROR: i64 = -32000;
+
+/// Every JSON-RPC error we send. The texts are the Go reference's, word for word, because
+/// clients match on them (shared/spec/vectors.md 3.3).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RpcError {
+    /// The body is not JSON, or an element is not an object. Holds the decoder's text.
+    #[error("{0}")]
+    Parse(String),
+    /// `jsonrpc` is missing or not `"2.0"`; `request` is the request object as Go echoes it.
+    #[error("jsonrpc must be 2.0")]
+    InvalidVersion { request: String },
+    #[error("invalid request: empty batch")]
+    EmptyBatch,
+    #[error("method must start with a non-uppercase letter")]
+    UppercaseMethod,
+    /// The name (after upper-casing) is not `service.Method`.
+    #[error("rpc: service/method request ill-formed: {}", go_quote(.0))]
+    IllFormed(String),
+    #[error("rpc: can't find service {}", go_quote(.0))]
+    UnknownService(String),
+    #[error("rpc: can't find method {}", go_quote(.0))]
+    UnknownMethod(String),
+    #[error("couldn't unmarshal an argument. Ensure arguments are valid and properly formatted. See documentation for example calls")]
+    BadParams,
+    #[error("couldn't get block from database. Does it exist?")]
+    UnknownBlock,
+    #[error("data must be hex representation of 32 bytes")]
+    BadData,
+    #[error("no accepted block at height {0}")]
+    NoBlockAtHeight(u64),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+impl RpcError {
+    /// The JSON-RPC `code`: gorilla's, so -32000 for everything past the envelope.
+    pub fn code(&self) -> i64 {
+        match self {
+            RpcError::Parse(_) => PARSE_ERROR,
+            RpcError::InvalidVersion { .. } | RpcError::EmptyBatch => INVALID_REQUEST,
+            _ => SERVER_ERROR,
+        }
+    }
+
+    /// Errors about the body itself are answered even without an `id`: the sender may not have
+    /// meant a notification, and we cannot tell. Everything else follows the notification rule.
+    fn replied_without_id(&self) -> bool {
+        matches!(self, RpcError::Parse(_) | RpcError::EmptyBatch)
+    }
+
+    /// The `data` member as raw JSON; `None` is sent as `null`.
+    fn data(&self) -> Option<&str> {
+        match self {
+            RpcError::InvalidVersion { request } => Some(request),
+            _ => None,
+        }
+    }
+}
+
+/// A body as the envelope sees it: one request or a batch of them.
+pub(crate) enum Body<'a> {
+    Single(Entry<'a>),
+    Batch(Vec<Entry<'a>>),
+}
+
+/// One request, decoded as far as the envelope goes. It borrows from the request body.
+pub(crate) struct Entry<'a> {
+    /// The `id` as sent; `None` means it was absent, which makes the request a notification.
+    pub id: Option<&'a RawValue>,
+    /// The call to make, or why the envelope already refused it.
+    pub call: Result<Call<'a>, RpcError>,
+}
+
+/// A well-formed request whose method name has been resolved to `service.Method`.
+pub(crate) struct Call<'a> {
+    /// The name after AvalancheGo's upper-casing, e.g. `timestampvm.GetBlock`.
+    pub name: String,
+    /// The raw `params`; `None` when absent or null (methods then take their defaults).
+    pub params: Option<&'a RawValue>,
+}
+
+impl Call<'_> {
+    pub fn service(&self) -> &str {
+        self.name.split_once('.').map_or("", |(service, _)| service)
+    }
+
+    pub fn method(&self) -> &str {
+        self.name.split_once('.').map_or("", |(_, method)| method)
+    }
+}
+
+/// Decodes a body. Never fails: an undecodable body becomes a single entry carrying the error.
+pub(crate) fn parse_body(body: &[u8]) -> Body<'_> {
+    let top: &RawValue = match serde_json::from_slice(body) {
+        Ok(top) => top,
+        Err(error) => return Body::Single(refused(decoder_error(body, &error))),
+    };
+    if !top.get().starts_with('[') {
+        return Body::Single(parse_entry(top));
+    }
+    match serde_json::from_str::<Vec<&RawValue>>(top.get()) {
+        Ok(items) if items.is_empty() => Body::Single(refused(RpcError::EmptyBatch)),
+        Ok(items) => Body::Batch(items.into_iter().map(parse_entry).collect()),
+        Err(error) => Body::Single(refused(RpcError::Parse(error.to_string()))),
+    }
+}
+
+fn refused<'a>(error: RpcError) -> Entry<'a> {
+    Entry {
+        id: None,
+        call: Err(error),
+    }
+}
+
+/// Go's `json.Decoder` says `EOF` for an empty body and `unexpected EOF` for a truncated one;
+/// clients that log these see the same words. Other syntax errors keep serde_json's text.
+fn decoder_error(body: &[u8], error: &serde_json::Error) -> RpcError {
+    let text = if body.iter().all(u8::is_ascii_whitespace) {
+        "EOF".to_owned()
+    } else if error.is_eof() {
+        "unexpected EOF".to_owned()
+    } else {
+        error.to_string()
+    };
+    RpcError::Parse(text)
+}
+
+/// The request object's members. `id` keeps an explicit `null` (a request to be answered with
+/// `"id":null`) apart from an absent `id` (a notification).
+#[derive(Deserialize)]
+struct WireRequest<'a> {
+    #[serde(default, borrow)]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    method: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    params: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+}
+
+fn present<'de, D: Deserializer<'de>>(de: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(de).map(Some)
+}
+
+/// How Go's `json2` request struct serializes, for the `data` of an invalid-version error.
+#[derive(Serialize)]
+struct EchoRequest<'a> {
+    jsonrpc: &'a str,
+    method: &'a str,
+    params: Option<&'a RawValue>,
+    id: Option<&'a RawValue>,
+}
+
+fn parse_entry(raw: &RawValue) -> Entry<'_> {
+    let text = raw.get();
+    if !text.starts_with('{') {
+        return refused(RpcError::Parse(format!(
+            "json: cannot unmarshal {} into Go value of type json2.serverRequest",
+            json_kind(text)
+        )));
+    }
+    let wire: WireRequest<'_> = match serde_json::from_str(text) {
+        Ok(wire) => wire,
+        Err(error) => return refused(RpcError::Parse(error.to_string())),
+    };
+    Entry {
+        id: wire.id,
+        call: resolve_call(&wire),
+    }
+}
+
+fn resolve_call<'a>(wire: &WireRequest<'a>) -> Result<Call<'a>, RpcError> {
+    let version = string_member(wire.jsonrpc, "jsonrpc")?;
+    let method = string_member(wire.method, "method")?;
+    if version != "2.0" {
+        let echo = EchoRequest {
+            jsonrpc: &version,
+            method: &method,
+            params: wire.params,
+            id: wire.id,
+        };
+        let request = serde_json::to_string(&echo).map_or_else(|_| "null".into(), |s| compact(&s));
+        return Err(RpcError::InvalidVersion { request });
+    }
+    Ok(Call {
+        name: resolve_method(&method)?,
+        params: wire.params,
+    })
+}
+
+/// A member Go decodes into a `string`: absent or null reads as empty, another type is a
+/// decode error with Go's wording.
+fn string_member(raw: Option<&RawValue>, member: &str) -> Result<String, RpcError> {
+    let Some(raw) = raw else {
+        return Ok(String::new());
+    };
+    serde_json::from_str(raw.get()).map_err(|_| {
+        RpcError::Parse(format!(
+            "json: cannot unmarshal {} into Go struct field serverRequest.{member} of type string",
+            json_kind(raw.get())
+        ))
+    })
+}
+
+/// AvalancheGo's method-name rule: in `service.method`, a first letter that is already upper
+/// case is refused, otherwise it is upper-cased (so `timestampvm.getBlock` names Go's
+/// `GetBlock`). Then gorilla requires exactly one dot.
+pub(crate) fn resolve_method(name: &str) -> Result<String, RpcError> {
+    let resolved = match name.split_once('.') {
+        None => name.to_owned(),
+        Some((service, function)) => {
+            let mut chars = function.chars();
+            match chars.next() {
+                // Go leaves an empty name, or one starting with U+FFFD, untouched.
+                None | Some('\u{fffd}') => name.to_owned(),
+                Some(first) if first.is_uppercase() => return Err(RpcError::UppercaseMethod),
+                Some(first) => {
+                    let mut upper = first.to_uppercase();
+                    let first = match (upper.next(), upper.next()) {
+                        (Some(single), None) => single,
+                        _ => first, // no single-rune upper case: Go keeps the rune
+                    };
+                    format!("{service}.{first}{}", chars.as_str())
+                }
+            }
+        }
+    };
+    if resolved.split('.').count() != 2 {
+        return Err(RpcError::IllFormed(resolved));
+    }
+    Ok(resolved)
+}
+
+/// Go's name for the JSON type of a raw value, as its decoder errors print it.
+fn json_kind(raw: &str) -> &'static str {
+    match raw.as_bytes().first() {
+        Some(b'{') => "object",
+        Some(b'[') => "array",
+        Some(b'"') => "string",
+        Some(b't' | b'f') => "bool",
+        Some(b'n') => "null",
+        _ => "number",
+    }
+}
+
+/// One reply object, compact JSON. Go's field order: `jsonrpc`, `result` or `error`, `id`.
+#[derive(Serialize)]
+struct WireReply<'a> {
+    jsonrpc: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<WireError<'a>>,
+    id: Option<&'a RawValue>,
+}
+
+#[derive(Serialize)]
+struct WireError<'a> {
+    code: i64,
+    message: String,
+    data: Option<&'a RawValue>,
+}
+
+/// Sent if a reply cannot be serialized, which our types make impossible in practice; it keeps
+/// the "never panic on network input" promise without an `expect`.
+const UNENCODABLE: &str = r#"{"jsonrpc":"2.0","error":{"code":-32603,"message":"internal error: reply could not be encoded","data":null},"id":null}"#;
+
+/// The reply for one entry, or `None` when nothing is owed (a notification that did not fail at
+/// the body level). `outcome` is the method's result as raw JSON, or the error to send.
+pub(crate) fn encode_reply(
+    id: Option<&RawValue>,
+    outcome: &Result<Box<RawValue>, RpcError>,
+) -> Option<String> {
+    let owed = id.is_some() || matches!(outcome, Err(error) if error.replied_without_id());
+    if !owed {
+        return None;
+    }
+    let id = id.map(|raw| compact_raw(raw.get()));
+    let data = match outcome {
+        Err(error) => error.data().map(compact_raw),
+        Ok(_) => None,
+    };
+    let reply = WireReply {
+        jsonrpc: "2.0",
+        result: outcome.as_ref().ok().map(|raw| &**raw),
+        error: outcome.as_ref().err().map(|error| WireError {
+            code: error.code(),
+            message: error.to_string(),
+            data: data.as_deref(),
+        }),
+        id: id.as_deref(),
+    };
+    Some(serde_json::to_string(&reply).unwrap_or_else(|_| UNENCODABLE.to_owned()))
+}
+
+/// The HTTP body for the replies of a body: `None` if none are owed; otherwise the single reply
+/// or the batch array, with Go's HTML escaping and the trailing newline of Go's encoder.
+pub(crate) fn finish(replies: Vec<String>, batch: bool) -> Option<Vec<u8>> {
+    if replies.is_empty() {
+        return None;
+    }
+    let joined = if batch {
+        format!("[{}]", replies.join(","))
+    } else {
+        replies.concat()
+    };
+    let mut out = escape_like_go(&joined);
+    out.push('\n');
+    Some(out.into_bytes())
+}
+
+/// Go's encoder writes `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes. In JSON text these
+/// characters can only occur inside strings, so replacing them everywhere is exact.
+fn escape_like_go(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Valid JSON without the whitespace between tokens, as Go re-encodes a `json.RawMessage`.
+fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if matches!(c, ' ' | '\t' | '\n' | '\r') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn compact_raw(json: &str) -> Box<RawValue> {
+    let compacted = compact(json);
+    // Unreachable for valid input; `null` rather than failing the reply (Box<RawValue>'s default).
+    RawValue::from_string(compacted).unwrap_or_default()
+}
+
+/// Go's `%q`: a double-quoted string with `"` and `\` escaped and control characters spelled out.
+fn go_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+#[path = "jsonrpc_tests.rs"]
+mod tests;

@@ -1,0 +1,261 @@
+//! The `timestampvm.*` methods: Go TimestampVM's `proposeBlock` and `getBlock` in its exact
+//! shapes (shared/spec/vectors.md 3.1, 3.2), plus `getBlockByHeight`, `lastAccepted` and
+//! `mempoolSize` for tools that want to follow the chain without guessing IDs.
+//!
+//! Each method decodes its params, asks the [`Backend`], and shapes the reply; the envelope
+//! (ids, batches, notifications, error objects) is [`super::jsonrpc`]'s job.
+
+use super::backend::{Backend, BackendError, BlockView, ProposeError};
+use super::data::{format_payload, parse_payload, Encoding};
+use super::jsonrpc::{self, Body, Call, Entry, RpcError};
+use crate::chain::Id;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// The service name clients put before the dot, as the Go reference registers it.
+pub const SERVICE: &str = "timestampvm";
+
+/// Answers one HTTP request body: the reply body to send, or `None` when nothing is owed (only
+/// notifications), which the HTTP layer sends as an empty 200. Never fails: every problem with
+/// the body becomes a JSON-RPC error object.
+pub async fn handle_body<B: Backend>(backend: &B, body: &[u8]) -> Option<Vec<u8>> {
+    match jsonrpc::parse_body(body) {
+        Body::Single(entry) => {
+            let reply = run(backend, entry).await;
+            jsonrpc::finish(reply.into_iter().collect(), false)
+        }
+        Body::Batch(entries) => {
+            // In order, one after another: a batch of proposals lands in the mempool in the
+            // order the client wrote it.
+            let mut replies = Vec::with_capacity(entries.len());
+            for entry in entries {
+                replies.extend(run(backend, entry).await);
+            }
+            jsonrpc::finish(replies, true)
+        }
+    }
+}
+
+/// Runs one entry (also a notification: its side effects happen, its reply is dropped).
+async fn run<B: Backend>(backend: &B, entry: Entry<'_>) -> Option<String> {
+    let outcome = match &entry.call {
+        Ok(call) => dispatch(backend, call).await,
+        Err(error) => Err(error.clone()),
+    };
+    jsonrpc::encode_reply(entry.id, &outcome)
+}
+
+/// Finds the method (gorilla's order: service, method, then params) and runs it.
+async fn dispatch<B: Backend>(backend: &B, call: &Call<'_>) -> Result<Box<RawValue>, RpcError> {
+    if call.service() != SERVICE {
+        return Err(RpcError::UnknownService(call.name.clone()));
+    }
+    match call.method() {
+        "ProposeBlock" => to_raw(&propose_block(backend, params(call.params)?).await?),
+        "GetBlock" => to_raw(&get_block(backend, params(call.params)?).await?),
+        "GetBlockByHeight" => to_raw(&get_block_by_height(backend, params(call.params)?).await?),
+        "LastAccepted" => {
+            let _: NoArgs = params(call.params)?;
+            let view = backend.last_accepted().await?;
+            to_raw(&LastAcceptedReply {
+                id: view.id.to_string(),
+                height: view.block.height.to_string(),
+            })
+        }
+        "MempoolSize" => {
+            let _: NoArgs = params(call.params)?;
+            let stats = backend.mempool_stats().await?;
+            to_raw(&MempoolReply {
+                size: stats.size,
+                capacity: stats.capacity,
+            })
+        }
+        _ => Err(RpcError::UnknownMethod(call.name.clone())),
+    }
+}
+
+fn to_raw<T: Serialize>(reply: &T) -> Result<Box<RawValue>, RpcError> {
+    serde_json::value::to_raw_value(reply)
+        .map_err(|error| BackendError::Internal(format!("encoding a reply: {error}")).into())
+}
+
+/// Params as gorilla json2 reads them: absent, `null`, `[]` or `[null]` give the defaults; an
+/// object is the arguments; an array's first element is (the rest are ignored, as in Go).
+/// Anything that does not fit is the Go reference's "couldn't unmarshal an argument".
+fn params<T: DeserializeOwned + Default>(raw: Option<&RawValue>) -> Result<T, RpcError> {
+    let Some(raw) = raw else {
+        return Ok(T::default());
+    };
+    let mut object = raw.get();
+    if object.starts_with('[') {
+        let items: Vec<&RawValue> =
+            serde_json::from_str(object).map_err(|_| RpcError::BadParams)?;
+        match items.first().copied() {
+            Some(first) => object = first.get(),
+            None => return Ok(T::default()),
+        }
+    }
+    if object == "null" {
+        return Ok(T::default());
+    }
+    // Only an object: serde would also fill a struct from an array positionally, Go does not.
+    if !object.starts_with('{') {
+        return Err(RpcError::BadParams);
+    }
+    serde_json::from_str(object).map_err(|error| {
+        tracing::debug!(%error, "JSON-RPC params refused");
+        RpcError::BadParams
+    })
+}
+
+/// The optional `encoding` member; an unknown name is a params error like any other.
+fn encoding(field: Option<String>) -> Result<Encoding, RpcError> {
+    Encoding::from_field(field.as_deref()).map_err(|_| RpcError::BadParams)
+}
+
+/// For methods without arguments: any object (its members ignored) or nothing.
+#[derive(Deserialize, Default)]
+struct NoArgs {}
+
+#[derive(Deserialize, Default)]
+struct ProposeArgs {
+    #[serde(default)]
+    data: Option<String>,
+    #[serde(default)]
+    encoding: Option<String>,
+}
+
+/// `ProposeBlockReply`. Go gave the field no JSON tag, hence the capital `S` clients expect.
+/// `reason` is ours: why `Success` is false (Go clients ignore members they do not know).
+#[derive(Serialize)]
+struct ProposeReply {
+    #[serde(rename = "Success")]
+    success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// A refusal by the mempool is an answer (`Success: false`), as the Go reference answers a full
+/// mempool, so clients back off; only a VM that cannot answer at all makes an error.
+async fn propose_block<B: Backend>(
+    backend: &B,
+    args: ProposeArgs,
+) -> Result<ProposeReply, RpcError> {
+    encoding(args.encoding)?;
+    let data = args.data.unwrap_or_default();
+    let payload = parse_payload(&data).map_err(|error| {
+        tracing::debug!(%error, "proposeBlock data refused");
+        RpcError::BadData
+    })?;
+    match backend.propose(payload).await {
+        Ok(()) => Ok(ProposeReply {
+            success: true,
+            reason: None,
+        }),
+        Err(ProposeError::Backend(error)) => Err(error.into()),
+        Err(refusal) => Ok(ProposeReply {
+            success: false,
+            reason: Some(refusal.to_string()),
+        }),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct GetBlockArgs {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    encoding: Option<String>,
+}
+
+/// `GetBlockReply`, members in the Go reference's order. `timestamp` and `height` are Go
+/// `json.Uint64`, which clients read as decimal strings.
+#[derive(Serialize)]
+struct BlockReply {
+    timestamp: String,
+    data: String,
+    height: String,
+    id: String,
+    #[serde(rename = "parentID")]
+    parent_id: String,
+}
+
+fn block_reply(view: &BlockView, encoding: Encoding) -> BlockReply {
+    BlockReply {
+        // Go prints `uint64(timestamp)`; the same cast keeps pre-1970 timestamps identical.
+        timestamp: (view.block.timestamp as u64).to_string(),
+        data: format_payload(&view.block.data, encoding),
+        height: view.block.height.to_string(),
+        id: view.id.to_string(),
+        parent_id: view.block.parent.to_string(),
+    }
+}
+
+/// Any block the VM knows by ID (accepted, processing or rejected, as in Go); no ID means the
+/// last accepted block.
+async fn get_block<B: Backend>(backend: &B, args: GetBlockArgs) -> Result<BlockReply, RpcError> {
+    let encoding = encoding(args.encoding)?;
+    let view = match args.id {
+        None => backend.last_accepted().await?,
+        Some(text) => {
+            let id: Id = text.parse().map_err(|_| RpcError::BadParams)?;
+            backend.block(id).await?.ok_or(RpcError::UnknownBlock)?
+        }
+    };
+    Ok(block_reply(&view, encoding))
+}
+
+#[derive(Deserialize, Default)]
+struct ByHeightArgs {
+    #[serde(default)]
+    height: Option<Height>,
+    #[serde(default)]
+    encoding: Option<String>,
+}
+
+/// Heights arrive as JSON numbers from hand-written calls and as decimal strings from clients
+/// that mirror the `json.Uint64` replies; both mean the same.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Height {
+    Number(u64),
+    Text(String),
+}
+
+async fn get_block_by_height<B: Backend>(
+    backend: &B,
+    args: ByHeightArgs,
+) -> Result<BlockReply, RpcError> {
+    let encoding = encoding(args.encoding)?;
+    let height = match args.height {
+        Some(Height::Number(height)) => height,
+        Some(Height::Text(text))
+            if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            text.parse().map_err(|_| RpcError::BadParams)?
+        }
+        _ => return Err(RpcError::BadParams),
+    };
+    let view = backend
+        .block_at_height(height)
+        .await?
+        .ok_or(RpcError::NoBlockAtHeight(height))?;
+    Ok(block_reply(&view, encoding))
+}
+
+#[derive(Serialize)]
+struct LastAcceptedReply {
+    id: String,
+    height: String,
+}
+
+#[derive(Serialize)]
+struct MempoolReply {
+    size: usize,
+    capacity: usize,
+}
+
+#[cfg(test)]
+#[path = "methods_tests.rs"]
+mod tests;

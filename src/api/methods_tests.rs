@@ -1,0 +1,352 @@
+//! Every row of shared/spec/vectors.md section 3, byte for byte, through `handle_body` over an
+//! in-memory backend; then what we add to Go: batches, encodings, the extra methods. A failure
+//! shows the body we sent and the reply we got.
+
+use super::*;
+use crate::api::test_backend::{MapBackend, MANUSCRIPT_HEX};
+const GENESIS_ID: &str = "26YwkG2RtzBa9pP5pj9qDvjYbw19PtF7ajT75hDZ3FTs4Waurp";
+const CHILD_ID: &str = "2C7r6YFmQbZpRNEbqk9Mspqx9hGdZYSTWWg8RwHY4rt3x79rxM";
+/// A valid CB58 ID that no test chain holds (vectors.md 1: `timestampvm` zero-padded).
+const UNKNOWN_ID: &str = "tGas3T58KzdjcJ2iKSyiYsWiqYctRXaPTqBCA11BqEkNg8kPc";
+const GENESIS_RESULT: &str = r#"{"timestamp":"0","data":"0x68656c6c6f000000000000000000000000000000000000000000000000000000f0fcde20","height":"0","id":"26YwkG2RtzBa9pP5pj9qDvjYbw19PtF7ajT75hDZ3FTs4Waurp","parentID":"11111111111111111111111111111111LpoYY"}"#;
+const CHILD_RESULT: &str = r#"{"timestamp":"1700000000","data":"0x8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941cc82d1c2","height":"1","id":"2C7r6YFmQbZpRNEbqk9Mspqx9hGdZYSTWWg8RwHY4rt3x79rxM","parentID":"26YwkG2RtzBa9pP5pj9qDvjYbw19PtF7ajT75hDZ3FTs4Waurp"}"#;
+const BAD_PARAMS: &str = "couldn't unmarshal an argument. Ensure arguments are valid and properly formatted. See documentation for example calls";
+
+/// The reply body as text, `None` when nothing is owed.
+async fn call(backend: &MapBackend, body: &str) -> Option<String> {
+    let reply = handle_body(backend, body.as_bytes()).await?;
+    let text = String::from_utf8(reply).expect("replies are UTF-8");
+    assert!(
+        text.ends_with('\n'),
+        "no trailing newline after {body}: {text}"
+    );
+    Some(text.trim_end_matches('\n').to_owned())
+}
+
+fn request(method: &str, params: &str, id: &str) -> String {
+    format!(r#"{{"jsonrpc":"2.0","method":"{method}","params":{params},"id":{id}}}"#)
+}
+
+fn error_reply(code: i64, message: &str, id: &str) -> String {
+    let message = serde_json::to_string(message).unwrap();
+    format!(
+        r#"{{"jsonrpc":"2.0","error":{{"code":{code},"message":{message},"data":null}},"id":{id}}}"#
+    )
+}
+
+async fn check(backend: &MapBackend, body: &str, expected: &str) {
+    assert_eq!(
+        call(backend, body).await.as_deref(),
+        Some(expected),
+        "for {body}"
+    );
+}
+
+// vectors.md 3.1
+#[tokio::test]
+async fn propose_block_vector() {
+    let backend = MapBackend::new(false);
+    check(
+        &backend,
+        &format!(r#"{{"jsonrpc":"2.0","method":"timestampvm.proposeBlock","params":{{"data":"{MANUSCRIPT_HEX}"}},"id":1}}"#),
+        r#"{"jsonrpc":"2.0","result":{"Success":true},"id":1}"#,
+    )
+    .await;
+    assert_eq!(
+        backend.mempool(),
+        vec![parse_payload(MANUSCRIPT_HEX).unwrap()]
+    );
+}
+
+// vectors.md 3.2
+#[tokio::test]
+async fn get_block_vectors() {
+    let backend = MapBackend::new(true);
+    let by_id = format!(r#"{{"id":"{CHILD_ID}"}}"#);
+    let expected = format!(r#"{{"jsonrpc":"2.0","result":{CHILD_RESULT},"id":2}}"#);
+    check(
+        &backend,
+        &request("timestampvm.getBlock", &by_id, "2"),
+        &expected,
+    )
+    .await;
+    // params as a one-element array holding the object
+    let wrapped = format!("[{by_id}]");
+    check(
+        &backend,
+        &request("timestampvm.getBlock", &wrapped, "2"),
+        &expected,
+    )
+    .await;
+
+    let genesis_only = MapBackend::new(false);
+    let expected = format!(r#"{{"jsonrpc":"2.0","result":{GENESIS_RESULT},"id":4}}"#);
+    for params in ["{}", r#"{"id":null}"#, "[]", "[{}]", "null"] {
+        check(
+            &genesis_only,
+            &request("timestampvm.getBlock", params, "4"),
+            &expected,
+        )
+        .await;
+    }
+    let no_params = r#"{"jsonrpc":"2.0","method":"timestampvm.getBlock","id":4}"#;
+    check(&genesis_only, no_params, &expected).await;
+    // By ID the genesis is found too.
+    let by_genesis = format!(r#"{{"id":"{GENESIS_ID}"}}"#);
+    check(
+        &genesis_only,
+        &request("timestampvm.getBlock", &by_genesis, "4"),
+        &expected,
+    )
+    .await;
+}
+
+// vectors.md 3.3, one row after another
+#[tokio::test]
+async fn error_vectors() {
+    let backend = MapBackend::new(true);
+    let unknown = format!(r#"{{"id":"{UNKNOWN_ID}"}}"#);
+    check(
+        &backend,
+        &request("timestampvm.getBlock", &unknown, "5"),
+        r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"couldn't get block from database. Does it exist?","data":null},"id":5}"#,
+    )
+    .await;
+
+    let bad_data = r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"data must be hex representation of 32 bytes","data":null},"id":6}"#;
+    let short = MANUSCRIPT_HEX[..66].to_owned();
+    let bad_sum = format!("{}00000000", &MANUSCRIPT_HEX[..66]);
+    let no_prefix = MANUSCRIPT_HEX[2..].to_owned();
+    for data in [short, bad_sum, no_prefix, String::new(), "0x".into()] {
+        let params = format!(r#"{{"data":"{data}"}}"#);
+        check(
+            &backend,
+            &request("timestampvm.proposeBlock", &params, "6"),
+            bad_data,
+        )
+        .await;
+    }
+    for params in ["{}", r#"{"data":null}"#] {
+        check(
+            &backend,
+            &request("timestampvm.proposeBlock", params, "6"),
+            bad_data,
+        )
+        .await;
+    }
+
+    let bad_params = error_reply(-32000, BAD_PARAMS, "7");
+    for params in [
+        r#"{"id":"not-cb58"}"#,
+        r#"{"id":""}"#,
+        r#"{"id":"1c7hwa"}"#,
+        r#"{"id":5}"#,
+        r#""x""#,
+        "[5]",
+        r#"[["x"]]"#,
+        r#"{"id":null,"encoding":"base64"}"#,
+    ] {
+        check(
+            &backend,
+            &request("timestampvm.getBlock", params, "7"),
+            &bad_params,
+        )
+        .await;
+    }
+    for params in [r#"{"data":5}"#, r#"["0x00"]"#] {
+        check(
+            &backend,
+            &request("timestampvm.proposeBlock", params, "7"),
+            &bad_params,
+        )
+        .await;
+    }
+
+    let cases = [
+        (
+            "timestampvm.GetBlock",
+            "method must start with a non-uppercase letter",
+        ),
+        (
+            "timestampvm.fooBar",
+            r#"rpc: can't find method "timestampvm.FooBar""#,
+        ),
+        ("foo.bar", r#"rpc: can't find service "foo.Bar""#),
+        (
+            "getBlock",
+            r#"rpc: service/method request ill-formed: "getBlock""#,
+        ),
+    ];
+    for (method, message) in cases {
+        let expected = error_reply(-32000, message, r#""s""#);
+        check(&backend, &request(method, "{}", r#""s""#), &expected).await;
+    }
+
+    let parse = call(&backend, "{not json").await.unwrap();
+    assert!(
+        parse.starts_with(r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":""#)
+            && parse.ends_with(r#"","data":null},"id":null}"#),
+        "{parse}"
+    );
+    check(
+        &backend,
+        r#"{"jsonrpc":"1.0","method":"timestampvm.getBlock","id":9}"#,
+        r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"jsonrpc must be 2.0","data":{"jsonrpc":"1.0","method":"timestampvm.getBlock","params":null,"id":9}},"id":9}"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn notifications_run_but_get_no_reply() {
+    let backend = MapBackend::new(false);
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","method":"timestampvm.proposeBlock","params":{{"data":"{MANUSCRIPT_HEX}"}}}}"#
+    );
+    assert_eq!(call(&backend, &body).await, None);
+    assert_eq!(
+        backend.mempool().len(),
+        1,
+        "the notification's proposal was dropped"
+    );
+    // A failing notification stays silent too (gorilla writes nothing without an id).
+    let failing = r#"{"jsonrpc":"2.0","method":"timestampvm.nope"}"#;
+    assert_eq!(call(&backend, failing).await, None);
+    assert_eq!(call(&backend, &format!("[{body},{failing}]")).await, None);
+}
+
+#[tokio::test]
+async fn batches_answer_in_order_and_skip_notifications() {
+    let backend = MapBackend::new(true);
+    let body = format!(
+        r#"[{},{{"jsonrpc":"2.0","method":"timestampvm.lastAccepted"}},{},7]"#,
+        request("timestampvm.lastAccepted", "{}", "\"a\""),
+        request("timestampvm.mempoolSize", "[]", "null"),
+    );
+    let expected = format!(
+        r#"[{{"jsonrpc":"2.0","result":{{"id":"{CHILD_ID}","height":"1"}},"id":"a"}},{{"jsonrpc":"2.0","result":{{"size":0,"capacity":2}},"id":null}},{}]"#,
+        error_reply(
+            -32700,
+            "json: cannot unmarshal number into Go value of type json2.serverRequest",
+            "null"
+        )
+    );
+    check(&backend, &body, &expected).await;
+    check(
+        &backend,
+        "[]",
+        &error_reply(-32600, "invalid request: empty batch", "null"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn encodings_in_and_out() {
+    let backend = MapBackend::new(true);
+    let payload = parse_payload(MANUSCRIPT_HEX).unwrap();
+    let cb58 = crate::chain::id::cb58_encode(&payload);
+    let params = format!(r#"{{"id":"{CHILD_ID}","encoding":"cb58"}}"#);
+    let reply = call(&backend, &request("timestampvm.getBlock", &params, "1"))
+        .await
+        .unwrap();
+    assert!(reply.contains(&format!(r#""data":"{cb58}""#)), "{reply}");
+    let params = format!(r#"{{"id":"{CHILD_ID}","encoding":"hex"}}"#);
+    let expected = format!(r#"{{"jsonrpc":"2.0","result":{CHILD_RESULT},"id":1}}"#);
+    check(
+        &backend,
+        &request("timestampvm.getBlock", &params, "1"),
+        &expected,
+    )
+    .await;
+
+    // CB58 input: a payload that is already accepted is refused as an answer, not an error.
+    let params = format!(r#"{{"data":"{cb58}"}}"#);
+    let expected = format!(
+        r#"{{"jsonrpc":"2.0","result":{{"Success":false,"reason":"payload is already in accepted block {CHILD_ID}"}},"id":1}}"#
+    );
+    check(
+        &backend,
+        &request("timestampvm.proposeBlock", &params, "1"),
+        &expected,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn mempool_refusals_are_answers_and_a_down_vm_is_an_error() {
+    let backend = MapBackend::new(false);
+    let mut payloads = (1u8..=3).map(|n| crate::api::data::hex_checksummed(&[n; 32]));
+    let propose = |data: String| {
+        request(
+            "timestampvm.proposeBlock",
+            &format!(r#"{{"data":"{data}"}}"#),
+            "1",
+        )
+    };
+    let first = propose(payloads.next().unwrap());
+    let ok = r#"{"jsonrpc":"2.0","result":{"Success":true},"id":1}"#;
+    check(&backend, &first, ok).await;
+    check(
+        &backend,
+        &first,
+        r#"{"jsonrpc":"2.0","result":{"Success":false,"reason":"payload is already pending in the mempool"},"id":1}"#,
+    )
+    .await;
+    check(&backend, &propose(payloads.next().unwrap()), ok).await;
+    let third = propose(payloads.next().unwrap());
+    check(
+        &backend,
+        &third,
+        r#"{"jsonrpc":"2.0","result":{"Success":false,"reason":"mempool full (2 pending payloads)"},"id":1}"#,
+    )
+    .await;
+    check(
+        &backend,
+        &request("timestampvm.mempoolSize", "{}", "3"),
+        r#"{"jsonrpc":"2.0","result":{"size":2,"capacity":2},"id":3}"#,
+    )
+    .await;
+    backend.state.lock().unwrap().down = true;
+    check(
+        &backend,
+        &third,
+        &error_reply(-32000, "the VM is shutting down", "1"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn get_block_by_height() {
+    let backend = MapBackend::new(true);
+    let child = format!(r#"{{"jsonrpc":"2.0","result":{CHILD_RESULT},"id":1}}"#);
+    for params in [r#"{"height":1}"#, r#"{"height":"1"}"#, r#"[{"height":1}]"#] {
+        check(
+            &backend,
+            &request("timestampvm.getBlockByHeight", params, "1"),
+            &child,
+        )
+        .await;
+    }
+    check(
+        &backend,
+        &request("timestampvm.getBlockByHeight", r#"{"height":"2"}"#, "1"),
+        &error_reply(-32000, "no accepted block at height 2", "1"),
+    )
+    .await;
+    let bad_params = error_reply(-32000, BAD_PARAMS, "1");
+    for params in [
+        "{}",
+        r#"{"height":-1}"#,
+        r#"{"height":1.5}"#,
+        r#"{"height":"+1"}"#,
+        r#"{"height":""}"#,
+        r#"{"height":"18446744073709551616"}"#,
+        r#"{"height":null}"#,
+    ] {
+        check(
+            &backend,
+            &request("timestampvm.getBlockByHeight", params, "1"),
+            &bad_params,
+        )
+        .await;
+    }
+}

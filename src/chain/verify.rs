@@ -1,0 +1,159 @@
+//! The verification rules of a TimestampVM block, as pure functions of the block, its parent and
+//! the local clock (shared/spec/vectors.md section 2, end).
+
+use super::block::Block;
+
+/// How far ahead of the local clock a block's timestamp may be, in seconds.
+pub const MAX_FUTURE_SECS: i64 = 3600;
+
+/// What the chain knows about a candidate's parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParentStatus {
+    /// The last accepted block: building on it is extending the chain.
+    LastAccepted,
+    /// Verified and not yet decided: a child may be verified before its parent is decided.
+    Processing,
+    /// Accepted, but no longer the tip: a child would fork the decided chain.
+    AcceptedBelowTip,
+    Rejected,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("parent block is unknown")]
+    UnknownParent,
+    #[error("parent block was rejected")]
+    RejectedParent,
+    #[error("parent block is accepted but not the last accepted block: this block conflicts with the decided chain")]
+    ConflictsWithAccepted,
+    #[error("height {got} is not parent height + 1 ({expected})")]
+    Height { expected: u64, got: u64 },
+    #[error("timestamp {got} is before the parent's timestamp {parent}")]
+    TimestampBeforeParent { parent: i64, got: i64 },
+    #[error("timestamp {got} is an hour or more ahead of local time {now}")]
+    TimestampTooFarAhead { now: i64, got: i64 },
+}
+
+/// The three rules of the Go reference (height, timestamp not before the parent, not an hour
+/// ahead), after the parent itself is checked to be a block that may still be extended.
+pub fn verify_child(
+    block: &Block,
+    parent: Option<(&Block, ParentStatus)>,
+    now_secs: i64,
+) -> Result<(), VerifyError> {
+    let parent = match parent {
+        None | Some((_, ParentStatus::Unknown)) => return Err(VerifyError::UnknownParent),
+        Some((_, ParentStatus::Rejected)) => return Err(VerifyError::RejectedParent),
+        Some((_, ParentStatus::AcceptedBelowTip)) => {
+            return Err(VerifyError::ConflictsWithAccepted)
+        }
+        Some((parent, _)) => parent,
+    };
+    let expected = parent.height.wrapping_add(1);
+    if block.height != expected {
+        return Err(VerifyError::Height {
+            expected,
+            got: block.height,
+        });
+    }
+    if block.timestamp < parent.timestamp {
+        return Err(VerifyError::TimestampBeforeParent {
+            parent: parent.timestamp,
+            got: block.timestamp,
+        });
+    }
+    if block.timestamp >= now_secs.saturating_add(MAX_FUTURE_SECS) {
+        return Err(VerifyError::TimestampTooFarAhead {
+            now: now_secs,
+            got: block.timestamp,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::genesis_block;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn child_of(parent: &Block, timestamp: i64) -> Block {
+        Block {
+            parent: parent.id(),
+            height: parent.height + 1,
+            timestamp,
+            data: [1; 32],
+        }
+    }
+
+    #[test]
+    fn a_good_child_passes() {
+        let genesis = genesis_block(b"g").unwrap();
+        let child = child_of(&genesis, NOW);
+        assert_eq!(
+            verify_child(&child, Some((&genesis, ParentStatus::LastAccepted)), NOW),
+            Ok(())
+        );
+        assert_eq!(
+            verify_child(&child, Some((&genesis, ParentStatus::Processing)), NOW),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn parent_status_rules() {
+        let genesis = genesis_block(b"g").unwrap();
+        let child = child_of(&genesis, NOW);
+        assert_eq!(
+            verify_child(&child, None, NOW),
+            Err(VerifyError::UnknownParent)
+        );
+        assert_eq!(
+            verify_child(&child, Some((&genesis, ParentStatus::Rejected)), NOW),
+            Err(VerifyError::RejectedParent)
+        );
+        assert_eq!(
+            verify_child(
+                &child,
+                Some((&genesis, ParentStatus::AcceptedBelowTip)),
+                NOW
+            ),
+            Err(VerifyError::ConflictsWithAccepted)
+        );
+    }
+
+    #[test]
+    fn height_must_follow_parent() {
+        let genesis = genesis_block(b"g").unwrap();
+        let mut child = child_of(&genesis, NOW);
+        child.height = 2;
+        assert_eq!(
+            verify_child(&child, Some((&genesis, ParentStatus::LastAccepted)), NOW),
+            Err(VerifyError::Height {
+                expected: 1,
+                got: 2
+            })
+        );
+    }
+
+    #[test]
+    fn timestamp_rules() {
+        let genesis = genesis_block(b"g").unwrap();
+        let parent = child_of(&genesis, NOW);
+        let ok = Some((&parent, ParentStatus::Processing));
+        // Equal to the parent's time is fine; one second earlier is not.
+        assert!(verify_child(&child_of(&parent, NOW), ok, NOW).is_ok());
+        assert!(matches!(
+            verify_child(&child_of(&parent, NOW - 1), ok, NOW),
+            Err(VerifyError::TimestampBeforeParent { .. })
+        ));
+        // Just under an hour ahead passes; an hour ahead fails.
+        assert!(verify_child(&child_of(&parent, NOW + 3599), ok, NOW).is_ok());
+        assert!(matches!(
+            verify_child(&child_of(&parent, NOW + 3600), ok, NOW),
+            Err(VerifyError::TimestampTooFarAhead { .. })
+        ));
+    }
+}

@@ -1,0 +1,130 @@
+//! The chain config: the node's `config_bytes` (the file `config.json` in the chain's config
+//! directory), JSON with every key optional. Unknown keys and out-of-range values are refused at
+//! Initialize with a message naming the key, so a typo never silently falls back to a default.
+
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Every tunable of a running chain. `Default` gives the documented defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ChainConfig {
+    /// How often the builder re-checks the mempool and tells the node a block can be built.
+    pub build_interval_ms: u64,
+    /// Pending payloads the mempool holds before it answers "mempool full".
+    pub mempool_capacity: usize,
+    /// Most payloads one gossip message carries.
+    pub gossip_batch_size: usize,
+    /// How long the gossip actor collects payloads before sending a partial batch.
+    pub gossip_flush_ms: u64,
+    /// Validators the node samples for each gossip message.
+    pub gossip_validators: u64,
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        ChainConfig {
+            build_interval_ms: 1000,
+            mempool_capacity: 4096,
+            gossip_batch_size: 256,
+            gossip_flush_ms: 50,
+            gossip_validators: 10,
+        }
+    }
+}
+
+/// Why a chain config was refused; the text names the offending key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("chain config is not valid JSON for stampvm: {0}")]
+    Json(String),
+    #[error("chain config key `{key}`: {problem}")]
+    Value { key: &'static str, problem: String },
+}
+
+impl ChainConfig {
+    /// Parses the node's `config_bytes`; empty or whitespace-only bytes mean "all defaults".
+    pub fn from_bytes(bytes: &[u8]) -> Result<ChainConfig, ConfigError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ChainConfig::default());
+        }
+        let config: ChainConfig =
+            serde_json::from_slice(bytes).map_err(|e| ConfigError::Json(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        check_range("build-interval-ms", self.build_interval_ms, 10, 60_000)?;
+        check_range(
+            "mempool-capacity",
+            self.mempool_capacity as u64,
+            1,
+            1_000_000,
+        )?;
+        check_range("gossip-batch-size", self.gossip_batch_size as u64, 1, 4096)?;
+        check_range("gossip-flush-ms", self.gossip_flush_ms, 1, 10_000)?;
+        check_range("gossip-validators", self.gossip_validators, 0, 1000)?;
+        Ok(())
+    }
+
+    pub fn build_interval(&self) -> Duration {
+        Duration::from_millis(self.build_interval_ms)
+    }
+
+    pub fn gossip_flush(&self) -> Duration {
+        Duration::from_millis(self.gossip_flush_ms)
+    }
+}
+
+fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::Value {
+            key,
+            problem: format!("{value} is outside {min}..={max}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_means_defaults() {
+        assert_eq!(
+            ChainConfig::from_bytes(b"").unwrap(),
+            ChainConfig::default()
+        );
+        assert_eq!(
+            ChainConfig::from_bytes(b" \n").unwrap(),
+            ChainConfig::default()
+        );
+        assert_eq!(
+            ChainConfig::from_bytes(b"{}").unwrap(),
+            ChainConfig::default()
+        );
+    }
+
+    #[test]
+    fn keys_are_read() {
+        let config =
+            ChainConfig::from_bytes(br#"{"build-interval-ms": 250, "mempool-capacity": 10}"#)
+                .unwrap();
+        assert_eq!(config.build_interval(), Duration::from_millis(250));
+        assert_eq!(config.mempool_capacity, 10);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        let err = ChainConfig::from_bytes(br#"{"mempool-capacty": 10}"#).unwrap_err();
+        assert!(err.to_string().contains("mempool-capacty"), "{err}");
+        let err = ChainConfig::from_bytes(br#"{"mempool-capacity": 0}"#).unwrap_err();
+        assert!(err.to_string().contains("mempool-capacity"), "{err}");
+        let err = ChainConfig::from_bytes(br#"{"build-interval-ms": "fast"}"#).unwrap_err();
+        assert!(err.to_string().contains("invalid type"), "{err}");
+        assert!(ChainConfig::from_bytes(b"[1,2]").is_err());
+    }
+}

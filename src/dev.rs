@@ -1,0 +1,165 @@
+//! `stampvm dev`: a single-node local chain with no AvalancheGo installed. The host side
+//! ([`crate::host`]) launches this very binary as a plugin through the real handshake, starts a
+//! chain in the node's order, drives it as a one-validator node would (wait for the event, build,
+//! verify, prefer, accept) and serves the node's HTTP paths on a local port.
+
+use crate::api::data::{format_payload, Encoding};
+use crate::chain::{Id, NodeId};
+use crate::host::gateway::{Gateway, GatewayError};
+use crate::host::{
+    ChainParams, EngineMode, HostError, LaunchOptions, Network, NodeServices, PluginProcess,
+    SoloEngine,
+};
+use crate::shutdown::Shutdown;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What `stampvm dev` runs.
+#[derive(Debug, Clone)]
+pub struct DevOptions {
+    /// Chain data lives in `<data_dir>/chainData/<chainID>`, as in a node's data directory.
+    pub data_dir: PathBuf,
+    pub http_addr: SocketAddr,
+    /// Genesis bytes; the chain ID is derived from them, so the same genesis resumes the same chain.
+    pub genesis: Vec<u8>,
+    pub config: Vec<u8>,
+    /// The plugin binary (this executable).
+    pub plugin: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    #[error("genesis is {0} bytes; at most 32 are allowed")]
+    GenesisTooLong(usize),
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error("HTTP API on {addr}: {source}")]
+    Http {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("mounting the chain's HTTP API: {0}")]
+    Mount(#[from] GatewayError),
+    #[error("node services: {0}")]
+    Services(std::io::Error),
+    #[error("waiting for Ctrl-C: {0}")]
+    Signal(std::io::Error),
+}
+
+/// The dev node's identity: fixed, so logs and peers look the same on every start.
+fn dev_node_id() -> NodeId {
+    let digest = Id::sha256(b"stampvm dev node");
+    NodeId(digest.0[..20].try_into().expect("20 of 32 bytes"))
+}
+
+/// The chain ID a dev chain with these genesis bytes has.
+pub fn dev_chain_id(genesis: &[u8]) -> Id {
+    let mut seed = b"stampvm dev chain:".to_vec();
+    seed.extend_from_slice(genesis);
+    Id::sha256(&seed)
+}
+
+/// Runs the dev chain until Ctrl-C or SIGTERM, then stops the plugin the node's way.
+pub async fn run(options: DevOptions) -> Result<(), DevError> {
+    if options.genesis.len() > crate::chain::MAX_GENESIS_LEN {
+        return Err(DevError::GenesisTooLong(options.genesis.len()));
+    }
+    let shutdown = Shutdown::new();
+    let node_id = dev_node_id();
+    let chain_id = dev_chain_id(&options.genesis);
+    let chain_dir = options
+        .data_dir
+        .join("chainData")
+        .join(chain_id.to_string());
+    let network = Network::new();
+    let (services_addr, _services) =
+        NodeServices::serve(node_id, network.clone(), shutdown.clone())
+            .await
+            .map_err(DevError::Services)?;
+    let gateway = Gateway::bind(options.http_addr, node_id)
+        .await
+        .map_err(|source| DevError::Http {
+            addr: options.http_addr,
+            source,
+        })?;
+    let gateway_task = gateway.spawn(shutdown.clone());
+
+    let mut launch = LaunchOptions::new(&options.plugin);
+    launch.name = "plugin".into();
+    let plugin = PluginProcess::launch(launch).await?;
+    let client = plugin.vm_client().await?;
+    network.register(node_id, client.clone());
+    let mut params = ChainParams::new(
+        node_id,
+        &chain_dir,
+        options.genesis.clone(),
+        services_addr.to_string(),
+    );
+    params.chain_id = chain_id;
+    params.config_bytes = options.config.clone();
+    let started = client.start_chain(&params).await?;
+    let handlers = started
+        .handlers
+        .iter()
+        .map(|h| (h.prefix.clone(), h.server_addr.clone()))
+        .collect();
+    gateway.register_chain(chain_id, handlers, started.http_handler_addr.clone())?;
+    gateway.set_ready(chain_id, true);
+    let engine = SoloEngine::new(
+        client.clone(),
+        EngineMode::WaitForEvent,
+        &started.last_accepted,
+    )
+    .spawn(shutdown.clone());
+
+    print_banner(
+        &gateway.local_addr(),
+        chain_id,
+        &chain_dir,
+        started.last_accepted.height,
+    );
+    wait_for_stop_signal().await?;
+
+    tracing::info!("stopping: shutting the plugin down");
+    gateway.set_ready(chain_id, false);
+    shutdown.trigger();
+    engine.join().await;
+    let status = plugin.stop(&client, Duration::from_secs(5)).await?;
+    tracing::info!(%status, "plugin stopped");
+    let _ = tokio::time::timeout(Duration::from_secs(2), gateway_task).await;
+    Ok(())
+}
+
+/// What a person needs to start using the chain, on stdout (logs stay on stderr).
+fn print_banner(http: &SocketAddr, chain_id: Id, chain_dir: &std::path::Path, height: u64) {
+    let url = format!("http://{http}/ext/bc/{chain_id}/rpc");
+    let example = format_payload(&Id::sha256(b"my document").0, Encoding::Hex);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "stampvm dev chain {chain_id} is up at height {height} (data in {})",
+        chain_dir.display()
+    );
+    let _ = writeln!(out, "JSON-RPC: {url}");
+    let _ = writeln!(
+        out,
+        "try: curl -s -H 'content-type: application/json' -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"timestampvm.proposeBlock\",\"params\":{{\"data\":\"{example}\"}}}}' {url}"
+    );
+    let _ = writeln!(
+        out,
+        "then: curl -s -H 'content-type: application/json' -d '{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"timestampvm.getBlock\",\"params\":{{}}}}' {url}"
+    );
+    let _ = writeln!(out, "Ctrl-C stops the chain; the next start resumes it.");
+    let _ = out.flush();
+}
+
+async fn wait_for_stop_signal() -> Result<(), DevError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).map_err(DevError::Signal)?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.map_err(DevError::Signal),
+        _ = terminate.recv() => Ok(()),
+    }
+}

@@ -1,0 +1,209 @@
+//! A one-validator consensus driver: with a single node every block it builds is decided at once,
+//! so the node's engine reduces to "wait for an event, build, verify, prefer, accept"
+//! (node-behaviour.md sections 6 and 7). `stampvm dev` and the tests run it; it speaks only the
+//! wire contract, so it drives any plugin.
+
+use super::node_services::NodeServicesHandle;
+use super::vm_client::{valid_timestamp, BlockSummary, VmClient};
+use super::HostError;
+use crate::chain::id::Id;
+use crate::rpc::pb::{messenger, vm as pb};
+use crate::shutdown::Shutdown;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// After a failed WaitForEvent the node waits this long and calls again.
+const EVENT_RETRY: Duration = Duration::from_millis(100);
+/// After a failed build, how long to wait before listening for the next event.
+const BUILD_RETRY: Duration = Duration::from_millis(100);
+/// The P-Chain height sent with BuildBlock (a one-node network has no P-Chain to follow).
+const P_CHAIN_HEIGHT: u64 = 0;
+
+/// Where block-building events come from.
+#[derive(Debug, Clone)]
+pub enum EngineMode {
+    /// Protocol 42+: the node keeps one `vm.VM/WaitForEvent` call outstanding.
+    WaitForEvent,
+    /// Profiles ≤41 and luxd: the plugin calls `Messenger.Notify`; the engine drains that slot.
+    Messenger(NodeServicesHandle),
+}
+
+/// The last block this engine accepted (or the chain's last accepted block before any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcceptedTip {
+    pub id: Id,
+    pub height: u64,
+    /// Blocks accepted by this engine so far.
+    pub accepted: u64,
+}
+
+/// The engine before it runs; [`SoloEngine::spawn`] starts it.
+#[derive(Debug)]
+pub struct SoloEngine {
+    client: VmClient,
+    mode: EngineMode,
+    tip: watch::Sender<AcceptedTip>,
+}
+
+/// A running engine: watch its tip, wait for heights, join it after shutdown.
+#[derive(Debug)]
+pub struct EngineHandle {
+    tip: watch::Receiver<AcceptedTip>,
+    task: JoinHandle<()>,
+}
+
+impl SoloEngine {
+    /// An engine for a chain whose last accepted block is `last_accepted` (from `start_chain`).
+    pub fn new(client: VmClient, mode: EngineMode, last_accepted: &BlockSummary) -> SoloEngine {
+        let tip = AcceptedTip {
+            id: last_accepted.id,
+            height: last_accepted.height,
+            accepted: 0,
+        };
+        SoloEngine {
+            client,
+            mode,
+            tip: watch::channel(tip).0,
+        }
+    }
+
+    /// Runs the loop in a task until `shutdown` fires.
+    pub fn spawn(self, shutdown: Shutdown) -> EngineHandle {
+        let tip = self.tip.subscribe();
+        let task = tokio::spawn(self.run(shutdown));
+        EngineHandle { tip, task }
+    }
+
+    /// The loop itself: an outstanding wait is dropped (cancelled) when `shutdown` fires.
+    pub async fn run(self, shutdown: Shutdown) {
+        let mut failing = false;
+        loop {
+            let event = tokio::select! {
+                _ = shutdown.wait() => break,
+                event = self.next_event() => event,
+            };
+            match event {
+                Ok(true) => {
+                    failing = false;
+                    if let Err(error) = self.build_and_accept().await {
+                        tracing::debug!(%error, "no block this round");
+                        tokio::select! {
+                            _ = shutdown.wait() => break,
+                            _ = tokio::time::sleep(BUILD_RETRY) => {}
+                        }
+                    }
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    // The node retries silently every 100 ms; say it once per streak.
+                    if !failing {
+                        tracing::warn!(%error, "waiting for events failed; retrying");
+                    }
+                    failing = true;
+                    tokio::select! {
+                        _ = shutdown.wait() => break,
+                        _ = tokio::time::sleep(EVENT_RETRY) => {}
+                    }
+                }
+            }
+        }
+        tracing::debug!("engine stopped");
+    }
+
+    /// Waits for the next event; `Ok(true)` means "build a block".
+    async fn next_event(&self) -> Result<bool, HostError> {
+        match &self.mode {
+            EngineMode::WaitForEvent => {
+                let event = self.client.wait_for_event().await?;
+                if event.message == pb::Message::BuildBlock as i32 {
+                    return Ok(true);
+                }
+                tracing::warn!(message = event.message, "unexpected WaitForEvent message");
+                // A plugin answering at once with nothing must not make us spin.
+                tokio::time::sleep(EVENT_RETRY).await;
+                Ok(false)
+            }
+            EngineMode::Messenger(services) => {
+                let message = services.notify_slot().next().await;
+                if message == messenger::Message::BuildBlock as i32 {
+                    return Ok(true);
+                }
+                tracing::warn!(message, "unexpected Notify message");
+                Ok(false)
+            }
+        }
+    }
+
+    /// BuildBlock → BlockVerify(bytes) → SetPreference(id) → BlockAccept(id). A block that does not
+    /// extend the tip, or fails verification, is dropped (neither accepted nor rejected).
+    async fn build_and_accept(&self) -> Result<(), HostError> {
+        const BUILD: &str = "vm.VM/BuildBlock";
+        let request = pb::BuildBlockRequest {
+            p_chain_height: Some(P_CHAIN_HEIGHT),
+        };
+        let built = self.client.build_block(request).await?;
+        let with_context = built.verify_with_context;
+        let block = BlockSummary::from_build(built)?;
+        let tip = *self.tip.borrow();
+        if block.parent_id != tip.id || block.height != tip.height.wrapping_add(1) {
+            return Err(HostError::InvalidResponse {
+                method: BUILD,
+                reason: format!(
+                    "block {} (height {}, parent {}) does not extend the tip {} at height {}",
+                    block.id, block.height, block.parent_id, tip.id, tip.height
+                ),
+            });
+        }
+        let verify = pb::BlockVerifyRequest {
+            bytes: block.bytes.clone(),
+            p_chain_height: with_context.then_some(P_CHAIN_HEIGHT),
+        };
+        let verified = self.client.block_verify(verify).await?;
+        valid_timestamp("vm.VM/BlockVerify", verified.timestamp)?;
+        let id = block.id.0.to_vec();
+        self.client
+            .set_preference(pb::SetPreferenceRequest { id: id.clone() })
+            .await?;
+        self.client
+            .block_accept(pb::BlockAcceptRequest { id })
+            .await?;
+        tracing::info!(id = %block.id, height = block.height, "accepted block");
+        self.tip.send_modify(|tip| {
+            tip.id = block.id;
+            tip.height = block.height;
+            tip.accepted += 1;
+        });
+        Ok(())
+    }
+}
+
+impl EngineHandle {
+    /// The current tip.
+    pub fn tip(&self) -> AcceptedTip {
+        *self.tip.borrow()
+    }
+
+    /// A receiver that sees every tip change.
+    pub fn subscribe(&self) -> watch::Receiver<AcceptedTip> {
+        self.tip.clone()
+    }
+
+    /// Waits until a block at `height` or above is accepted; `None` after `timeout` (or if the
+    /// engine stopped first).
+    pub async fn wait_for_height(&self, height: u64, timeout: Duration) -> Option<AcceptedTip> {
+        let mut tip = self.tip.clone();
+        let reached = tokio::time::timeout(timeout, tip.wait_for(|t| t.height >= height)).await;
+        match reached {
+            Ok(Ok(tip)) => Some(*tip),
+            _ => None,
+        }
+    }
+
+    /// Waits for the loop to end (trigger the shutdown first).
+    pub async fn join(self) {
+        if let Err(error) = self.task.await {
+            tracing::warn!(%error, "engine task failed");
+        }
+    }
+}

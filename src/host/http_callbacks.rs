@@ -1,0 +1,417 @@
+//! The gateway's `/http.HTTP/Handle` calls (shared/spec/node-behaviour.md section 8.4, wire-45.md
+//! sections 2.5, 4.5 and 4.6): the Go-shaped `http.Request`, and the per-request gRPC server the
+//! node runs for each call, through which the plugin reads the request body (`io.reader.Reader`)
+//! and writes its response (`http.responsewriter.Writer`). The gateway buffers the whole response,
+//! so "writing" here means recording what the plugin sent; once `Handle` returns the record
+//! becomes one buffered reply.
+
+use crate::host::gateway::{header_elements, request_target};
+use crate::rpc::pb::http::http_client::HttpClient;
+use crate::rpc::pb::http::responsewriter::writer_server::{Writer, WriterServer};
+use crate::rpc::pb::http::responsewriter::{
+    Header, HijackResponse, WriteHeaderRequest, WriteRequest, WriteResponse,
+};
+use crate::rpc::pb::http::{
+    self as pb, Element, HandleSimpleHttpResponse, HttpRequest, ResponseWriter,
+};
+use crate::rpc::pb::io::reader::reader_server::{Reader, ReaderServer};
+use crate::rpc::pb::io::reader::{Error as ReadError, ErrorCode, ReadRequest, ReadResponse};
+use crate::rpc::transport;
+use axum::body::Bytes;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Version};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status};
+
+/// Calls `Handle` as the node does: serve Writer/Reader for this one request, send the Go-shaped
+/// request, stop the server once `Handle` returns, and report what was written as a buffered
+/// reply (the `HandleSimple` reply shape, so the gateway answers both RPCs the same way). Nothing
+/// written means 200 with `HTTPResponse.header`; an error status after a write keeps the write,
+/// since the node has already sent that status to the client.
+pub(crate) async fn call_handle(
+    client: &mut HttpClient<Channel>,
+    parts: &Parts,
+    remote: SocketAddr,
+    body: Bytes,
+    preset_headers: Vec<Element>,
+) -> Result<HandleSimpleHttpResponse, Status> {
+    let body_len = body.len();
+    let callbacks = CallbackServer::start(body)
+        .await
+        .map_err(|e| Status::internal(format!("starting the response-writer server: {e}")))?;
+    let request = HttpRequest {
+        response_writer: Some(ResponseWriter {
+            header: preset_headers,
+            server_addr: callbacks.addr().to_string(),
+        }),
+        request: Some(go_request(parts, remote, body_len)),
+    };
+    let result = client.handle(request).await;
+    let written = callbacks.finish().await;
+    match (result, written.committed) {
+        (_, Some((code, headers))) => Ok(HandleSimpleHttpResponse {
+            code,
+            headers,
+            body: written.body,
+        }),
+        (Ok(reply), None) => Ok(HandleSimpleHttpResponse {
+            code: 200,
+            headers: reply.into_inner().header,
+            body: Vec::new(),
+        }),
+        (Err(status), None) => Err(status),
+    }
+}
+
+/// The `http.Request` Go's server would have built for this request.
+fn go_request(parts: &Parts, remote: SocketAddr, body_len: usize) -> pb::Request {
+    let (proto, major, minor) = match parts.version {
+        Version::HTTP_09 => ("HTTP/0.9", 0, 9),
+        Version::HTTP_10 => ("HTTP/1.0", 1, 0),
+        Version::HTTP_2 => ("HTTP/2.0", 2, 0),
+        Version::HTTP_3 => ("HTTP/3.0", 3, 0),
+        _ => ("HTTP/1.1", 1, 1),
+    };
+    let text = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let content_length = text(header::CONTENT_LENGTH)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(if body_len == 0 { 0 } else { -1 });
+    let host = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str())
+        .or(text(header::HOST));
+    let raw_path = parts.uri.path();
+    let path = percent_decode(raw_path);
+    pb::Request {
+        method: parts.method.to_string(),
+        url: Some(pb::Url {
+            raw_path: if path == raw_path {
+                String::new()
+            } else {
+                raw_path.to_owned()
+            },
+            path,
+            raw_query: parts.uri.query().unwrap_or_default().to_owned(),
+            ..Default::default()
+        }),
+        proto: proto.to_owned(),
+        proto_major: major,
+        proto_minor: minor,
+        header: header_elements(&parts.headers),
+        content_length,
+        transfer_encoding: text(header::TRANSFER_ENCODING)
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
+        host: host.unwrap_or_default().to_owned(),
+        remote_addr: remote.to_string(),
+        request_uri: request_target(parts),
+        ..Default::default()
+    }
+}
+
+/// Decodes `%XX` escapes as Go's `URL.Path` holds them; malformed escapes stay as written.
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// How long the per-request server may take to finish its calls once `Handle` has returned.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What the plugin wrote through the Writer service during one `Handle` call.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Written {
+    /// Status and header map frozen by the first `WriteHeader` or `Write`; `None` = nothing
+    /// was written, so the node answers 200 with `HTTPResponse.header`.
+    committed: Option<(i32, Vec<Element>)>,
+    /// Every `Write` payload, in order.
+    body: Vec<u8>,
+}
+
+/// A running per-request server. Dropping it without [`CallbackServer::finish`] still stops the
+/// server (the stop channel closes), which is what happens when the HTTP client goes away.
+struct CallbackServer {
+    addr: SocketAddr,
+    written: Arc<Mutex<Written>>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl CallbackServer {
+    /// Binds a fresh loopback port and serves Writer and Reader; `body` is the whole request body.
+    async fn start(body: Bytes) -> std::io::Result<CallbackServer> {
+        let (listener, addr) = transport::bind_loopback().await?;
+        let written = Arc::new(Mutex::new(Written::default()));
+        let writer = RecordingWriter {
+            written: written.clone(),
+        };
+        let reader = BodyReader {
+            remaining: Mutex::new(body),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tonic::transport::Server::builder()
+            .add_service(
+                WriterServer::new(writer)
+                    .max_decoding_message_size(usize::MAX)
+                    .max_encoding_message_size(usize::MAX),
+            )
+            .add_service(
+                ReaderServer::new(reader)
+                    .max_decoding_message_size(usize::MAX)
+                    .max_encoding_message_size(usize::MAX),
+            )
+            // Either an explicit stop or the sender being dropped ends the server.
+            .serve_with_incoming_shutdown(transport::incoming(listener), async move {
+                let _ = stopped.await;
+            });
+        Ok(CallbackServer {
+            addr,
+            written,
+            stop: Some(stop),
+            task: tokio::spawn(server),
+        })
+    }
+
+    /// `127.0.0.1:<port>`, sent to the plugin as `ResponseWriter.server_addr`.
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops the server gracefully (in-flight Write/Read calls finish first, as the node does)
+    /// and returns what was written. A plugin call still hanging after [`DRAIN_LIMIT`] is cut off
+    /// so that one misbehaving plugin cannot hold an HTTP response forever.
+    async fn finish(mut self) -> Written {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match tokio::time::timeout(DRAIN_LIMIT, &mut self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => tracing::debug!(%error, "response-writer server failed"),
+            Ok(Err(error)) => tracing::debug!(%error, "response-writer server task failed"),
+            Err(_) => {
+                tracing::debug!("response-writer server still busy after Handle; aborted");
+                self.task.abort();
+            }
+        }
+        std::mem::take(&mut *lock(&self.written))
+    }
+}
+
+/// Locks without panicking: a poisoned lock only means another call panicked mid-update, and a
+/// partially recorded response is still the best answer we have.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn to_elements(headers: Vec<Header>) -> Vec<Element> {
+    headers
+        .into_iter()
+        .map(|h| Element {
+            key: h.key,
+            values: h.values,
+        })
+        .collect()
+}
+
+/// `http.responsewriter.Writer`: each call carries the complete header map, which replaces the
+/// node's; only the map in force at the first WriteHeader/Write reaches the client.
+struct RecordingWriter {
+    written: Arc<Mutex<Written>>,
+}
+
+#[tonic::async_trait]
+impl Writer for RecordingWriter {
+    async fn write(
+        &self,
+        request: Request<WriteRequest>,
+    ) -> Result<Response<WriteResponse>, Status> {
+        let WriteRequest { headers, payload } = request.into_inner();
+        let written = i32::try_from(payload.len())
+            .map_err(|_| Status::invalid_argument("payload larger than 2 GiB"))?;
+        let mut state = lock(&self.written);
+        if state.committed.is_none() {
+            state.committed = Some((200, to_elements(headers)));
+        }
+        state.body.extend_from_slice(&payload);
+        Ok(Response::new(WriteResponse { written }))
+    }
+
+    async fn write_header(
+        &self,
+        request: Request<WriteHeaderRequest>,
+    ) -> Result<Response<()>, Status> {
+        let WriteHeaderRequest {
+            headers,
+            status_code,
+        } = request.into_inner();
+        let mut state = lock(&self.written);
+        if state.committed.is_none() {
+            state.committed = Some((status_code, to_elements(headers)));
+        } else {
+            // Go's net/http logs "superfluous WriteHeader call" and ignores it.
+            tracing::debug!(status_code, "superfluous WriteHeader ignored");
+        }
+        Ok(Response::new(()))
+    }
+
+    /// The response is buffered until Handle returns, so there is nothing to flush early.
+    async fn flush(&self, _: Request<()>) -> Result<Response<()>, Status> {
+        Ok(Response::new(()))
+    }
+
+    /// Websocket takeover needs the raw connection, which a buffered gateway never hands out.
+    async fn hijack(&self, _: Request<()>) -> Result<Response<HijackResponse>, Status> {
+        Err(Status::unimplemented(
+            "hijack is not supported by the stampvm host gateway",
+        ))
+    }
+}
+
+/// `io.reader.Reader` over the buffered request body. Like Go's body reader for a body of known
+/// length, the read that returns the last bytes also carries EOF, so plugins must accept data
+/// and EOF together.
+struct BodyReader {
+    remaining: Mutex<Bytes>,
+}
+
+#[tonic::async_trait]
+impl Reader for BodyReader {
+    async fn read(&self, request: Request<ReadRequest>) -> Result<Response<ReadResponse>, Status> {
+        let length = usize::try_from(request.into_inner().length)
+            .map_err(|_| Status::invalid_argument("negative read length"))?;
+        let mut remaining = lock(&self.remaining);
+        let take = length.min(remaining.len());
+        let chunk = remaining.split_to(take);
+        let error = remaining.is_empty().then(|| ReadError {
+            error_code: ErrorCode::Eof as i32,
+            message: "EOF".to_owned(),
+        });
+        Ok(Response::new(ReadResponse {
+            read: chunk.to_vec(),
+            error,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_decoded_like_go() {
+        assert_eq!(percent_decode("/a%20b%zz%4"), "/a b%zz%4");
+        assert_eq!(percent_decode("/ext/bc/x"), "/ext/bc/x");
+    }
+
+    #[test]
+    fn go_request_fields() {
+        let request = axum::http::Request::post("/p%20q?x=1")
+            .header("host", "example:9650")
+            .header("content-length", "3")
+            .header("x-test", "a")
+            .body(())
+            .unwrap();
+        let (parts, ()) = request.into_parts();
+        let go = go_request(&parts, "127.0.0.1:5".parse().unwrap(), 3);
+        assert_eq!(
+            (go.proto.as_str(), go.proto_major, go.proto_minor),
+            ("HTTP/1.1", 1, 1)
+        );
+        let url = go.url.unwrap();
+        assert_eq!(
+            (url.path.as_str(), url.raw_path.as_str()),
+            ("/p q", "/p%20q")
+        );
+        assert_eq!(url.raw_query, "x=1");
+        assert_eq!((go.host.as_str(), go.content_length), ("example:9650", 3));
+        assert_eq!(go.request_uri, "/p%20q?x=1");
+        assert_eq!(go.remote_addr, "127.0.0.1:5");
+        let keys: Vec<&str> = go.header.iter().map(|e| e.key.as_str()).collect();
+        assert!(
+            keys.contains(&"X-Test") && !keys.contains(&"Host"),
+            "{keys:?}"
+        );
+    }
+    use crate::rpc::pb::http::responsewriter::writer_client::WriterClient;
+    use crate::rpc::pb::io::reader::reader_client::ReaderClient;
+
+    /// Checks the record the gateway builds its response from: the first WriteHeader freezes
+    /// status and headers, later header maps are ignored, payloads concatenate, and the body
+    /// reader ends with data+EOF. A broken record would show up as a wrong status or body.
+    #[tokio::test]
+    async fn records_writes_and_serves_body() {
+        let server = CallbackServer::start(Bytes::from_static(b"hello"))
+            .await
+            .unwrap();
+        let channel = transport::connect(&server.addr().to_string())
+            .await
+            .unwrap();
+        let mut reader = ReaderClient::new(channel.clone());
+        let first = reader.read(ReadRequest { length: 3 }).await.unwrap();
+        assert_eq!(first.get_ref().read, b"hel");
+        assert!(first.get_ref().error.is_none());
+        let last = reader.read(ReadRequest { length: 10 }).await.unwrap();
+        assert_eq!(last.get_ref().read, b"lo");
+        assert_eq!(
+            last.get_ref().error.as_ref().map(|e| e.error_code),
+            Some(ErrorCode::Eof as i32)
+        );
+
+        let header = |key: &str| Header {
+            key: key.to_owned(),
+            values: vec!["v".to_owned()],
+        };
+        let mut writer = WriterClient::new(channel);
+        writer
+            .write_header(WriteHeaderRequest {
+                headers: vec![header("X-First")],
+                status_code: 201,
+            })
+            .await
+            .unwrap();
+        for part in [&b"ab"[..], b"cd"] {
+            writer
+                .write(WriteRequest {
+                    headers: vec![header("X-Later")],
+                    payload: part.to_vec(),
+                })
+                .await
+                .unwrap();
+        }
+        assert!(writer.hijack(()).await.is_err());
+
+        let written = server.finish().await;
+        let (status, headers) = written.committed.unwrap();
+        assert_eq!(status, 201);
+        assert_eq!(headers[0].key, "X-First");
+        assert_eq!(written.body, b"abcd");
+    }
+}

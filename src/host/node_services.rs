@@ -1,0 +1,504 @@
+//! The node's server at `InitializeRequest.server_addr`: `appsender.AppSender` and
+//! `messenger.Messenger` on one loopback port (wire-45.md 2.4, node-behaviour.md 6.1).
+//!
+//! App messages travel through a [`Network`] shared by several hosts in one process: gossip from
+//! node X reaches the other nodes' plugins as `vm.VM/AppGossip{node_id: X}`, requests and replies
+//! as `AppRequest`/`AppResponse`/`AppRequestFailed`. Deliveries run in spawned tasks, so the
+//! plugin's send call returns at once, as it does on the node.
+
+use super::vm_client::VmClient;
+use crate::chain::id::NodeId;
+use crate::rpc::pb::appsender::{self, app_sender_server};
+use crate::rpc::pb::messenger::{self, messenger_server};
+use crate::rpc::pb::vm as pb;
+use crate::rpc::transport;
+use crate::shutdown::Shutdown;
+use dashmap::DashMap;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+use tonic::{Request, Response, Status};
+
+/// How long a requester waits for `SendAppResponse`/`SendAppError` before it gets
+/// `AppRequestFailed` with code -1 (timeout).
+pub const APP_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The status text of a Notify while one message is already queued.
+pub const FULL_MESSAGE_QUEUE: &str = "full message queue";
+
+/// The nodes of a simulated network: who runs which plugin. Clone it into each host.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    inner: Arc<NetworkInner>,
+}
+
+#[derive(Debug, Default)]
+struct NetworkInner {
+    nodes: DashMap<NodeId, VmClient>,
+    /// Outstanding app requests: (requester, responder, request_id).
+    pending: DashMap<(NodeId, NodeId, u32), ()>,
+}
+
+impl Network {
+    pub fn new() -> Network {
+        Network::default()
+    }
+
+    /// Makes `node_id`'s plugin reachable for app messages (replaces an earlier registration).
+    pub fn register(&self, node_id: NodeId, client: VmClient) {
+        self.inner.nodes.insert(node_id, client);
+    }
+
+    /// Takes a node off the network (it crashed or stopped); returns whether it was there.
+    pub fn unregister(&self, node_id: &NodeId) -> bool {
+        self.inner.nodes.remove(node_id).is_some()
+    }
+
+    /// Registers `node_id` and tells it and every other node about each other with
+    /// `vm.VM/Connected`, as peers connecting do. Failed calls are logged. Call it after the
+    /// node's `start_chain`: the node sends peers' Connected after SetState(BOOTSTRAPPING).
+    pub async fn join(&self, node_id: NodeId, client: VmClient, version: &super::ClientVersion) {
+        for (peer, peer_client) in self.peers_of(node_id) {
+            announce(&client, peer, version).await;
+            announce(&peer_client, node_id, version).await;
+        }
+        self.register(node_id, client);
+    }
+
+    /// Unregisters `node_id` and sends `vm.VM/Disconnected` about it to every other node.
+    pub async fn leave(&self, node_id: NodeId) {
+        self.unregister(&node_id);
+        for (peer, client) in self.peers_of(node_id) {
+            let request = pb::DisconnectedRequest {
+                node_id: node_id.0.to_vec(),
+            };
+            if let Err(error) = client.disconnected(request).await {
+                tracing::warn!(%peer, %error, "Disconnected failed");
+            }
+        }
+    }
+
+    /// Every registered node.
+    pub fn node_ids(&self) -> Vec<NodeId> {
+        self.inner.nodes.iter().map(|e| *e.key()).collect()
+    }
+
+    /// The client of `node_id`'s plugin, if registered.
+    pub fn client(&self, node_id: &NodeId) -> Option<VmClient> {
+        self.inner.nodes.get(node_id).map(|e| e.value().clone())
+    }
+
+    fn peers_of(&self, node_id: NodeId) -> Vec<(NodeId, VmClient)> {
+        let entries = self.inner.nodes.iter();
+        entries
+            .filter(|e| *e.key() != node_id)
+            .map(|e| (*e.key(), e.value().clone()))
+            .collect()
+    }
+}
+
+async fn announce(client: &VmClient, peer: NodeId, version: &super::ClientVersion) {
+    if let Err(error) = client.connected(version.connected_request(peer)).await {
+        tracing::warn!(%peer, %error, "Connected failed");
+    }
+}
+
+/// A snapshot of what one node's services have handled; tests compare these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeCounters {
+    /// `SendAppGossip` calls received from the plugin.
+    pub gossip_calls: u64,
+    /// Bytes of `msg` in those calls.
+    pub gossip_bytes: u64,
+    /// `AppGossip` deliveries to other plugins that succeeded / failed.
+    pub gossip_delivered: u64,
+    pub gossip_failed: u64,
+    pub app_requests: u64,
+    pub app_responses: u64,
+    pub app_errors: u64,
+    /// `Notify` calls accepted into the slot / refused with `full message queue`.
+    pub notifies: u64,
+    pub notifies_refused: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    gossip_calls: AtomicU64,
+    gossip_bytes: AtomicU64,
+    gossip_delivered: AtomicU64,
+    gossip_failed: AtomicU64,
+    app_requests: AtomicU64,
+    app_responses: AtomicU64,
+    app_errors: AtomicU64,
+    notifies: AtomicU64,
+    notifies_refused: AtomicU64,
+}
+
+/// The node's one-message queue between Messenger.Notify and the engine (capacity 1): a second
+/// message while one waits is refused, never queued or dropped silently.
+#[derive(Debug, Default)]
+pub struct NotifySlot {
+    slot: Mutex<Option<i32>>,
+    filled: tokio::sync::Notify,
+}
+
+impl NotifySlot {
+    /// Puts `message` in the slot; `false` if the slot was full.
+    pub fn offer(&self, message: i32) -> bool {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_some() {
+            return false;
+        }
+        *slot = Some(message);
+        drop(slot);
+        self.filled.notify_one();
+        true
+    }
+
+    /// Empties the slot without waiting.
+    pub fn take(&self) -> Option<i32> {
+        self.slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// Waits for a message and empties the slot. Meant for one consumer (the engine).
+    pub async fn next(&self) -> i32 {
+        loop {
+            if let Some(message) = self.take() {
+                return message;
+            }
+            // notify_one stores a permit if we are not waiting yet, so no wake-up is lost.
+            self.filled.notified().await;
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    node_id: NodeId,
+    network: Network,
+    counters: Counters,
+    slot: NotifySlot,
+}
+
+/// The node's services for one node; [`NodeServices::serve`] runs them.
+#[derive(Debug, Clone)]
+pub struct NodeServices {
+    shared: Arc<Shared>,
+}
+
+/// Access to a running [`NodeServices`]: its address, counters and Messenger slot. Serving stops
+/// when the `Shutdown` given to `serve` fires.
+#[derive(Debug, Clone)]
+pub struct NodeServicesHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+impl NodeServices {
+    /// Binds loopback and serves AppSender + Messenger for `node_id` until `shutdown`.
+    pub async fn serve(
+        node_id: NodeId,
+        network: Network,
+        shutdown: Shutdown,
+    ) -> std::io::Result<(SocketAddr, NodeServicesHandle)> {
+        let (listener, addr) = transport::bind_loopback().await?;
+        let shared = Arc::new(Shared {
+            node_id,
+            network,
+            counters: Counters::default(),
+            slot: NotifySlot::default(),
+        });
+        let services = NodeServices {
+            shared: shared.clone(),
+        };
+        let app_sender = app_sender_server::AppSenderServer::new(services.clone())
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        let messenger = messenger_server::MessengerServer::new(services)
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        tokio::spawn(async move {
+            let result = tonic::transport::Server::builder()
+                .add_service(app_sender)
+                .add_service(messenger)
+                .serve_with_incoming_shutdown(transport::incoming(listener), shutdown.wait())
+                .await;
+            if let Err(error) = result {
+                tracing::warn!(%error, "node services failed");
+            }
+        });
+        Ok((addr, NodeServicesHandle { addr, shared }))
+    }
+
+    fn node_ids(bytes: &[Vec<u8>]) -> Result<Vec<NodeId>, Status> {
+        bytes.iter().map(|b| node_id(b)).collect()
+    }
+
+    /// Calls `deliver` on `target`'s plugin in a task; a missing target or a failed call runs
+    /// `failed` instead (on the caller's side).
+    fn relay<F, Fut>(&self, target: NodeId, what: &'static str, deliver: F) -> bool
+    where
+        F: FnOnce(VmClient) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), super::HostError>> + Send,
+    {
+        let Some(client) = self.shared.network.client(&target) else {
+            tracing::debug!(%target, what, "not on the network; dropped");
+            return false;
+        };
+        tokio::spawn(async move {
+            if let Err(error) = deliver(client).await {
+                tracing::warn!(%target, what, %error, "delivery failed");
+            }
+        });
+        true
+    }
+}
+
+impl NodeServicesHandle {
+    /// The address to put in `InitializeRequest.server_addr`.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn node_id(&self) -> NodeId {
+        self.shared.node_id
+    }
+
+    pub fn counters(&self) -> NodeCounters {
+        let c = &self.shared.counters;
+        NodeCounters {
+            gossip_calls: c.gossip_calls.load(Relaxed),
+            gossip_bytes: c.gossip_bytes.load(Relaxed),
+            gossip_delivered: c.gossip_delivered.load(Relaxed),
+            gossip_failed: c.gossip_failed.load(Relaxed),
+            app_requests: c.app_requests.load(Relaxed),
+            app_responses: c.app_responses.load(Relaxed),
+            app_errors: c.app_errors.load(Relaxed),
+            notifies: c.notifies.load(Relaxed),
+            notifies_refused: c.notifies_refused.load(Relaxed),
+        }
+    }
+
+    /// The Messenger slot (profiles ≤41): what the engine drains.
+    pub fn notify_slot(&self) -> &NotifySlot {
+        &self.shared.slot
+    }
+}
+
+fn node_id(bytes: &[u8]) -> Result<NodeId, Status> {
+    NodeId::from_slice(bytes).ok_or_else(|| {
+        Status::unknown(format!(
+            "expected 20-byte node ID, got {} bytes",
+            bytes.len()
+        ))
+    })
+}
+
+/// `count` nodes drawn at random from `candidates` (all of them if there are fewer).
+fn sample(mut candidates: Vec<NodeId>, count: u64) -> Vec<NodeId> {
+    let seed = RandomState::new();
+    for i in (1..candidates.len()).rev() {
+        let j = (seed.hash_one(i) % (i as u64 + 1)) as usize;
+        candidates.swap(i, j);
+    }
+    candidates.truncate(usize::try_from(count).unwrap_or(usize::MAX));
+    candidates
+}
+
+#[tonic::async_trait]
+impl app_sender_server::AppSender for NodeServices {
+    async fn send_app_gossip(
+        &self,
+        request: Request<appsender::SendAppGossipMsg>,
+    ) -> Result<Response<()>, Status> {
+        let msg = request.into_inner();
+        let me = self.shared.node_id;
+        let explicit = NodeServices::node_ids(&msg.node_ids)?;
+        let counters = &self.shared.counters;
+        counters.gossip_calls.fetch_add(1, Relaxed);
+        counters
+            .gossip_bytes
+            .fetch_add(msg.msg.len() as u64, Relaxed);
+
+        let count = msg
+            .validators
+            .saturating_add(msg.non_validators)
+            .saturating_add(msg.peers);
+        let mut targets: HashSet<NodeId> = explicit.into_iter().filter(|n| *n != me).collect();
+        let others = self.shared.network.node_ids();
+        let others = others
+            .into_iter()
+            .filter(|n| *n != me && !targets.contains(n));
+        targets.extend(sample(others.collect(), count));
+
+        for target in targets {
+            let shared = self.shared.clone();
+            let gossip = pb::AppGossipMsg {
+                node_id: me.0.to_vec(),
+                msg: msg.msg.clone(),
+            };
+            let sent = self.relay(target, "AppGossip", move |client| async move {
+                let result = client.app_gossip(gossip).await;
+                let counter = match result {
+                    Ok(()) => &shared.counters.gossip_delivered,
+                    Err(_) => &shared.counters.gossip_failed,
+                };
+                counter.fetch_add(1, Relaxed);
+                result
+            });
+            if !sent {
+                counters.gossip_failed.fetch_add(1, Relaxed);
+            }
+        }
+        Ok(Response::new(()))
+    }
+
+    async fn send_app_request(
+        &self,
+        request: Request<appsender::SendAppRequestMsg>,
+    ) -> Result<Response<()>, Status> {
+        let msg = request.into_inner();
+        let me = self.shared.node_id;
+        let targets = NodeServices::node_ids(&msg.node_ids)?;
+        self.shared.counters.app_requests.fetch_add(1, Relaxed);
+        let deadline = SystemTime::now() + APP_REQUEST_TIMEOUT;
+        let started = tokio::time::Instant::now();
+        for target in targets {
+            let key = (me, target, msg.request_id);
+            self.shared.network.inner.pending.insert(key, ());
+            let request = pb::AppRequestMsg {
+                node_id: me.0.to_vec(),
+                request_id: msg.request_id,
+                deadline: Some(deadline.into()),
+                request: msg.request.clone(),
+            };
+            // No answer in time (or no such node) → AppRequestFailed(-1), as the node does.
+            let network = self.shared.network.clone();
+            tokio::spawn(async move {
+                match network.client(&target) {
+                    Some(client) => {
+                        if let Err(error) = client.app_request(request).await {
+                            tracing::warn!(%target, %error, "AppRequest failed");
+                        }
+                        tokio::time::sleep_until(started + APP_REQUEST_TIMEOUT).await;
+                    }
+                    None => tracing::debug!(%target, "AppRequest to a node not on the network"),
+                }
+                if network.inner.pending.remove(&key).is_some() {
+                    fail_request(&network, key, -1, "timed out").await;
+                }
+            });
+        }
+        Ok(Response::new(()))
+    }
+
+    async fn send_app_response(
+        &self,
+        request: Request<appsender::SendAppResponseMsg>,
+    ) -> Result<Response<()>, Status> {
+        let msg = request.into_inner();
+        let requester = node_id(&msg.node_id)?;
+        let me = self.shared.node_id;
+        self.shared.counters.app_responses.fetch_add(1, Relaxed);
+        let key = (requester, me, msg.request_id);
+        if self.shared.network.inner.pending.remove(&key).is_none() {
+            tracing::debug!(%requester, id = msg.request_id, "unexpected AppResponse dropped");
+            return Ok(Response::new(()));
+        }
+        let response = pb::AppResponseMsg {
+            node_id: me.0.to_vec(),
+            request_id: msg.request_id,
+            response: msg.response,
+        };
+        self.relay(requester, "AppResponse", move |c| async move {
+            c.app_response(response).await
+        });
+        Ok(Response::new(()))
+    }
+
+    async fn send_app_error(
+        &self,
+        request: Request<appsender::SendAppErrorMsg>,
+    ) -> Result<Response<()>, Status> {
+        let msg = request.into_inner();
+        let requester = node_id(&msg.node_id)?;
+        let me = self.shared.node_id;
+        self.shared.counters.app_errors.fetch_add(1, Relaxed);
+        let key = (requester, me, msg.request_id);
+        if self.shared.network.inner.pending.remove(&key).is_some() {
+            let network = self.shared.network.clone();
+            tokio::spawn(async move {
+                fail_request(&network, key, msg.error_code, &msg.error_message).await;
+            });
+        }
+        Ok(Response::new(()))
+    }
+}
+
+/// Delivers `AppRequestFailed` to the requester of `(requester, responder, request_id)`.
+async fn fail_request(network: &Network, key: (NodeId, NodeId, u32), code: i32, text: &str) {
+    let (requester, responder, request_id) = key;
+    let Some(client) = network.client(&requester) else {
+        return;
+    };
+    let failed = pb::AppRequestFailedMsg {
+        node_id: responder.0.to_vec(),
+        request_id,
+        error_code: code,
+        error_message: text.to_string(),
+    };
+    if let Err(error) = client.app_request_failed(failed).await {
+        tracing::warn!(%requester, %error, "AppRequestFailed failed");
+    }
+}
+
+#[tonic::async_trait]
+impl messenger_server::Messenger for NodeServices {
+    async fn notify(
+        &self,
+        request: Request<messenger::NotifyRequest>,
+    ) -> Result<Response<messenger::NotifyResponse>, Status> {
+        let message = request.into_inner().message;
+        let counters = &self.shared.counters;
+        if self.shared.slot.offer(message) {
+            counters.notifies.fetch_add(1, Relaxed);
+            Ok(Response::new(messenger::NotifyResponse {}))
+        } else {
+            counters.notifies_refused.fetch_add(1, Relaxed);
+            Err(Status::unknown(FULL_MESSAGE_QUEUE))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The node's queue holds one message: a second offer is refused until the engine drains it.
+    #[tokio::test]
+    async fn notify_slot_holds_one_message() {
+        let slot = NotifySlot::default();
+        assert!(slot.offer(1));
+        assert!(!slot.offer(1));
+        assert_eq!(slot.next().await, 1);
+        assert_eq!(slot.take(), None);
+        assert!(slot.offer(2));
+        assert_eq!(slot.take(), Some(2));
+    }
+
+    #[test]
+    fn sampling_takes_at_most_count_distinct_nodes() {
+        let nodes: Vec<NodeId> = (0..10u8).map(|i| NodeId([i; 20])).collect();
+        let picked = sample(nodes.clone(), 3);
+        assert_eq!(picked.len(), 3);
+        assert_eq!(picked.iter().collect::<HashSet<_>>().len(), 3);
+        assert_eq!(sample(nodes, u64::MAX).len(), 10);
+        assert!(sample(Vec::new(), 5).is_empty());
+    }
+}

@@ -1,0 +1,502 @@
+//! Launching and stopping a plugin process the way the node does (shared/spec/node-behaviour.md
+//! sections 1, 2 and 10): argv without arguments, an empty environment plus the engine address
+//! and the `GRPC_*`/`GODEBUG*` variables, null stdin, stdout/stderr copied into our log, a
+//! parent-death signal, a 5 s handshake budget, and SIGTERM → grace → SIGKILL to stop.
+//!
+//! One supervisor task owns the `Child`: it alone reaps it, and signals go through it, so a signal
+//! can never hit a recycled PID.
+
+use super::runtime::{HandshakeOutcome, RuntimeConfig, RuntimeEndpoint, NODE_VERSION};
+use super::vm_client::VmClient;
+use super::HostError;
+use crate::rpc::protocol::{HostFlavour, LATEST};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// The node's `DefaultHandshakeTimeout`.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The node's `DefaultGracefulTimeout`: how long SIGTERM may take before SIGKILL.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+/// Longest piece of plugin output copied as one log line; longer lines are split, never buffered
+/// without bound.
+const MAX_LINE: u64 = 64 * 1024;
+
+/// How to start a plugin. [`LaunchOptions::new`] gives the node's defaults.
+#[derive(Debug, Clone)]
+pub struct LaunchOptions {
+    /// The plugin file; run directly, as the node does.
+    pub binary: PathBuf,
+    /// The node passes none; for wrappers (e.g. `/bin/sh script`) only.
+    pub args: Vec<OsString>,
+    /// Decides the engine-address variable and the wording of a refusal.
+    pub flavour: HostFlavour,
+    /// The node's `RPCChainVMProtocol`; the handshake must announce exactly this.
+    pub expected_protocol: u32,
+    /// Time from spawn until `Runtime.Initialize` must have arrived.
+    pub handshake_timeout: Duration,
+    /// Prefix of the copied output lines and of our log messages.
+    pub name: String,
+    /// The node version named in a mismatch refusal.
+    pub node_version: String,
+    /// Not something the node does: extra variables for tests and wrappers (e.g. `RUST_LOG`).
+    pub extra_env: Vec<(OsString, OsString)>,
+}
+
+impl LaunchOptions {
+    /// AvalancheGo v1.14.2's settings for `binary`: protocol 45, 5 s handshake, no arguments.
+    pub fn new(binary: impl Into<PathBuf>) -> LaunchOptions {
+        let binary = binary.into();
+        let name = binary
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plugin".into());
+        LaunchOptions {
+            binary,
+            args: Vec::new(),
+            flavour: HostFlavour::AvalancheGo,
+            expected_protocol: LATEST,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            name,
+            node_version: NODE_VERSION.into(),
+            extra_env: Vec::new(),
+        }
+    }
+}
+
+/// Requests to the supervisor task.
+enum Control {
+    /// Send `signal`; the reply says whether the process was still there to receive it.
+    Signal {
+        signal: i32,
+        reply: oneshot::Sender<std::io::Result<bool>>,
+    },
+}
+
+/// A running, handshaken plugin. Dropping it kills the process (SIGKILL) if it still runs.
+#[derive(Debug)]
+pub struct PluginProcess {
+    name: String,
+    pid: u32,
+    announcement: super::Announcement,
+    control: mpsc::Sender<Control>,
+    exit: watch::Receiver<Option<ExitStatus>>,
+}
+
+impl PluginProcess {
+    /// Starts the runtime server, spawns the plugin and waits for its handshake. On timeout,
+    /// refusal or early exit the process is stopped and the error says which of these happened.
+    pub async fn launch(options: LaunchOptions) -> Result<PluginProcess, HostError> {
+        let config = RuntimeConfig {
+            expected_protocol: options.expected_protocol,
+            flavour: options.flavour,
+            node_version: options.node_version.clone(),
+            plugin_path: options.binary.display().to_string(),
+        };
+        let (runtime, outcome) =
+            RuntimeEndpoint::start(config)
+                .await
+                .map_err(|source| HostError::Bind {
+                    what: "runtime server",
+                    source,
+                })?;
+        let mut child = command(&options, &runtime.addr().to_string())
+            .spawn()
+            .map_err(|source| HostError::Spawn {
+                binary: options.binary.clone(),
+                source,
+            })?;
+        let pid = child.id().unwrap_or(0);
+        let (control, control_rx) = mpsc::channel(8);
+        let (exit_tx, exit) = watch::channel(None);
+        for (stream, reader) in [
+            ("stdout", child.stdout.take().map(boxed)),
+            ("stderr", child.stderr.take().map(boxed)),
+        ] {
+            if let Some(reader) = reader {
+                let weak = control.downgrade();
+                let (name, exit) = (options.name.clone(), exit.clone());
+                tokio::spawn(pump(reader, name, stream, weak, exit));
+            }
+        }
+        tokio::spawn(supervise(child, control_rx, exit_tx, options.name.clone()));
+        tracing::debug!(name = %options.name, pid, "plugin started");
+
+        let mut process = PluginProcess {
+            name: options.name.clone(),
+            pid,
+            announcement: super::Announcement {
+                protocol_version: 0,
+                vm_addr: String::new(),
+            },
+            control,
+            exit,
+        };
+        let handshake = async {
+            match outcome.await {
+                Ok(outcome) => outcome,
+                // The runtime server went away without a verdict: let the timeout decide.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let early_exit = wait_exit(process.exit.clone(), Duration::MAX);
+        let error = tokio::select! {
+            outcome = tokio::time::timeout(options.handshake_timeout, handshake) => match outcome {
+                Ok(HandshakeOutcome::Accepted(announcement)) => {
+                    // The node stops its runtime server once the handshake is over.
+                    runtime.stop().await;
+                    process.announcement = announcement;
+                    return Ok(process);
+                }
+                Ok(HandshakeOutcome::Refused { announcement, message }) => HostError::ProtocolMismatch {
+                    expected: options.expected_protocol,
+                    got: announcement.protocol_version,
+                    message,
+                },
+                Err(_) => HostError::HandshakeTimeout {
+                    binary: options.binary.clone(),
+                    timeout: options.handshake_timeout,
+                },
+            },
+            Some(status) = early_exit => HostError::ExitedBeforeHandshake {
+                binary: options.binary.clone(),
+                status,
+            },
+        };
+        tracing::error!(name = %options.name, %error, "plugin handshake failed");
+        runtime.stop().await;
+        if let Err(stop_error) = process.terminate(DEFAULT_GRACE).await {
+            tracing::warn!(name = %options.name, %stop_error, "could not stop the plugin");
+        }
+        Err(error)
+    }
+
+    /// The plugin's `vm.VM` server address from the handshake.
+    pub fn vm_addr(&self) -> &str {
+        &self.announcement.vm_addr
+    }
+
+    /// The protocol number the plugin announced (equal to the expected one).
+    pub fn protocol(&self) -> u32 {
+        self.announcement.protocol_version
+    }
+
+    /// The process ID (valid until the process is reaped).
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The log prefix given at launch.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Dials the plugin's `vm.VM` server.
+    pub async fn vm_client(&self) -> Result<VmClient, HostError> {
+        VmClient::connect(self.vm_addr()).await
+    }
+
+    /// The exit status if the process has already exited, without waiting.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        *self.exit.borrow()
+    }
+
+    /// Waits up to `timeout` for the process to exit on its own.
+    pub async fn wait_exit(&self, timeout: Duration) -> Option<ExitStatus> {
+        wait_exit(self.exit.clone(), timeout).await
+    }
+
+    /// Sends `signal` (e.g. `libc::SIGKILL`) to the process. `Ok(false)`: it was already reaped.
+    pub async fn signal(&self, signal: i32) -> Result<bool, HostError> {
+        send_signal(&self.control, signal)
+            .await
+            .map_err(|e| HostError::Process {
+                pid: self.pid,
+                reason: e.to_string(),
+            })
+    }
+
+    /// Stops the process as the node does: SIGTERM, then SIGKILL once `grace` (the node: 5 s) has
+    /// passed. Returns how it exited; immediately if it already had.
+    pub async fn terminate(&self, grace: Duration) -> Result<ExitStatus, HostError> {
+        terminate(&self.control, self.exit.clone(), grace, &self.name)
+            .await
+            .map_err(|reason| HostError::Process {
+                pid: self.pid,
+                reason,
+            })
+    }
+
+    /// The node's per-chain stop: `vm.VM/Shutdown` (an error is only logged, as the node does),
+    /// then [`PluginProcess::terminate`]. Stop the node's own servers in between if you have any.
+    pub async fn stop(&self, client: &VmClient, grace: Duration) -> Result<ExitStatus, HostError> {
+        if let Err(error) = client.shutdown().await {
+            tracing::warn!(name = %self.name, %error, "vm.VM/Shutdown failed");
+        }
+        self.terminate(grace).await
+    }
+}
+
+/// The command line and environment of node-behaviour.md section 1.
+fn command(options: &LaunchOptions, engine_addr: &str) -> Command {
+    let mut command = Command::new(&options.binary);
+    command
+        .args(&options.args)
+        .env_clear()
+        .env(options.flavour.engine_addr_var(), engine_addr)
+        .envs(std::env::vars_os().filter(|(key, _)| {
+            let key = key.as_bytes();
+            key.starts_with(b"GRPC_") || key.starts_with(b"GODEBUG")
+        }))
+        .envs(options.extra_env.iter().cloned())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // A backstop if the supervisor task never runs (runtime shutting down).
+        .kill_on_drop(true);
+    #[cfg(target_os = "linux")]
+    {
+        let parent = std::process::id();
+        // SAFETY: the closure runs between fork and exec and only makes async-signal-safe calls
+        // (prctl, getppid); it allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                // The plugin gets SIGTERM when the thread that spawned it dies, like Go's Pdeathsig.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent may have died before prctl took effect.
+                if libc::getppid() as u32 != parent {
+                    return Err(std::io::Error::other("parent exited during spawn"));
+                }
+                Ok(())
+            });
+        }
+    }
+    command
+}
+
+fn boxed<R: AsyncRead + Send + Unpin + 'static>(reader: R) -> Box<dyn AsyncRead + Send + Unpin> {
+    Box::new(reader)
+}
+
+/// Owns the child: reaps it, publishes its exit status, delivers signals, and kills it when the
+/// [`PluginProcess`] is dropped (every control sender gone).
+async fn supervise(
+    mut child: Child,
+    mut control: mpsc::Receiver<Control>,
+    exit: watch::Sender<Option<ExitStatus>>,
+    name: String,
+) {
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status,
+            request = control.recv() => match request {
+                Some(Control::Signal { signal, reply }) => {
+                    let _ = reply.send(deliver(&child, signal));
+                }
+                None => {
+                    let _ = child.start_kill();
+                    break child.wait().await;
+                }
+            },
+        }
+    };
+    match status {
+        Ok(status) => {
+            tracing::debug!(%name, %status, "plugin exited");
+            exit.send_replace(Some(status));
+        }
+        Err(error) => tracing::warn!(%name, %error, "cannot reap the plugin"),
+    }
+}
+
+/// `kill(2)` on a child that has not been reaped yet (so its PID cannot have been reused).
+fn deliver(child: &Child, signal: i32) -> std::io::Result<bool> {
+    let Some(pid) = child.id() else {
+        return Ok(false);
+    };
+    let pid = libc::pid_t::try_from(pid).map_err(std::io::Error::other)?;
+    // SAFETY: kill has no memory-safety preconditions.
+    if unsafe { libc::kill(pid, signal) } == 0 {
+        Ok(true)
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+async fn send_signal(control: &mpsc::Sender<Control>, signal: i32) -> std::io::Result<bool> {
+    let (reply, answer) = oneshot::channel();
+    if control
+        .send(Control::Signal { signal, reply })
+        .await
+        .is_err()
+    {
+        return Ok(false); // supervisor finished: the process is reaped
+    }
+    answer.await.unwrap_or(Ok(false))
+}
+
+async fn wait_exit(
+    mut exit: watch::Receiver<Option<ExitStatus>>,
+    timeout: Duration,
+) -> Option<ExitStatus> {
+    let waited = tokio::time::timeout(timeout, exit.wait_for(Option::is_some)).await;
+    match waited {
+        Ok(Ok(status)) => *status,
+        _ => None,
+    }
+}
+
+async fn terminate(
+    control: &mpsc::Sender<Control>,
+    exit: watch::Receiver<Option<ExitStatus>>,
+    grace: Duration,
+    name: &str,
+) -> Result<ExitStatus, String> {
+    if let Some(status) = *exit.borrow() {
+        return Ok(status);
+    }
+    send_signal(control, libc::SIGTERM)
+        .await
+        .map_err(|e| format!("SIGTERM: {e}"))?;
+    if let Some(status) = wait_exit(exit.clone(), grace).await {
+        return Ok(status);
+    }
+    tracing::warn!(%name, ?grace, "plugin ignored SIGTERM; sending SIGKILL");
+    send_signal(control, libc::SIGKILL)
+        .await
+        .map_err(|e| format!("SIGKILL: {e}"))?;
+    wait_exit(exit, Duration::from_secs(5))
+        .await
+        .ok_or_else(|| "no exit status after SIGKILL".to_string())
+}
+
+/// Copies one pipe into our stderr, line by line with a `[name] ` prefix, until EOF, so the
+/// plugin never blocks on a full pipe. At EOF the plugin has closed its output: the node takes
+/// that as the end of the process and stops it.
+async fn pump(
+    reader: Box<dyn AsyncRead + Send + Unpin>,
+    name: String,
+    stream: &'static str,
+    control: mpsc::WeakSender<Control>,
+    exit: watch::Receiver<Option<ExitStatus>>,
+) {
+    use std::io::Write;
+    let mut reader = BufReader::new(reader);
+    let prefix = format!("[{name}] ");
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match (&mut reader)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut line)
+            .await
+        {
+            Ok(0) => break,
+            Ok(_) => {
+                let mut out = Vec::with_capacity(prefix.len() + line.len() + 1);
+                out.extend_from_slice(prefix.as_bytes());
+                out.extend_from_slice(&line);
+                if !out.ends_with(b"\n") {
+                    out.push(b'\n');
+                }
+                // A host whose stderr is gone still keeps draining the pipe.
+                let _ = std::io::stderr().lock().write_all(&out);
+            }
+            Err(error) => {
+                tracing::warn!(%name, stream, %error, "cannot read plugin output");
+                break;
+            }
+        }
+    }
+    if exit.borrow().is_some() {
+        return;
+    }
+    if let Some(control) = control.upgrade() {
+        tracing::debug!(%name, stream, "plugin closed its {stream}; stopping it");
+        if let Err(error) = terminate(&control, exit, DEFAULT_GRACE, &name).await {
+            tracing::warn!(%name, %error, "could not stop the plugin");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(body: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plugin.sh");
+        std::fs::write(&path, body).unwrap();
+        (dir, path)
+    }
+
+    fn sh_options(path: &std::path::Path) -> LaunchOptions {
+        let mut options = LaunchOptions::new("/bin/sh");
+        options.args = vec![path.as_os_str().to_owned()];
+        options.name = "test-plugin".into();
+        options.handshake_timeout = Duration::from_millis(500);
+        options
+    }
+
+    fn alive(pid: u32) -> bool {
+        // SAFETY: signal 0 only checks for existence.
+        unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+    }
+
+    // A plugin that never calls Runtime.Initialize must yield a timeout error, and must not be
+    // left running. It writes its PID to a file so the test can check it is gone.
+    #[tokio::test]
+    async fn handshake_timeout_kills_the_plugin() {
+        let (dir, path) =
+            script("echo $$ > \"$(dirname \"$0\")/pid\"\necho starting\nexec sleep 30\n");
+        let started = std::time::Instant::now();
+        let error = PluginProcess::launch(sh_options(&path)).await.unwrap_err();
+        assert!(
+            matches!(error, HostError::HandshakeTimeout { .. }),
+            "unexpected error: {error}"
+        );
+        assert!(error.to_string().contains("handshake failed"));
+        assert!(started.elapsed() < Duration::from_secs(5), "took too long");
+        let pid: u32 = std::fs::read_to_string(dir.path().join("pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(!alive(pid), "plugin {pid} still running");
+    }
+
+    // The environment must be the node's: the engine address and nothing of ours but GRPC_*.
+    #[tokio::test]
+    async fn environment_is_filtered_and_early_exit_is_reported() {
+        let (dir, path) = script("env > \"$(dirname \"$0\")/env\"\nexit 3\n");
+        let mut options = sh_options(&path);
+        options.handshake_timeout = Duration::from_secs(5);
+        options.extra_env = vec![("GRPC_TRACE".into(), "x".into())];
+        let error = PluginProcess::launch(options).await.unwrap_err();
+        match error {
+            HostError::ExitedBeforeHandshake { status, .. } => assert_eq!(status.code(), Some(3)),
+            other => panic!("unexpected error: {other}"),
+        }
+        let env = std::fs::read_to_string(dir.path().join("env")).unwrap();
+        assert!(env.contains("AVALANCHE_VM_RUNTIME_ENGINE_ADDR=127.0.0.1:"));
+        assert!(env.contains("GRPC_TRACE=x"));
+        assert!(!env
+            .lines()
+            .any(|l| l.starts_with("HOME=") || l.starts_with("PATH=/")));
+    }
+
+    #[tokio::test]
+    async fn missing_binary_is_a_spawn_error() {
+        let error = PluginProcess::launch(LaunchOptions::new("/nonexistent/plugin"))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, HostError::Spawn { .. }), "{error}");
+    }
+}

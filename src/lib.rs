@@ -1,0 +1,34 @@
+//! stampvm: a timestamp-server virtual machine for Avalanche, shipped as an rpcchainvm plugin.
+//!
+//! The node (AvalancheGo or luxd) launches the binary, the plugin announces itself over gRPC, and
+//! the node drives it: each accepted block proves that a 32-byte payload existed at its time.
+//!
+//! # Layout
+//! - [`chain`]: the pure domain — IDs and CB58, the 82-byte block codec, verification, genesis.
+//! - [`storage`]: RocksDB — column families, the one atomic write batch per accept, reopen.
+//! - [`actors`]: mempool, builder, chain and gossip actors (ractor); they own all mutable state.
+//! - [`rpc`]: the plugin's gRPC face — handshake, the `vm.VM` and `http.HTTP` services, clients of
+//!   the node's services, and [`rpc::protocol`], the one place that knows protocol numbers.
+//! - [`api`]: the JSON-RPC methods (`timestampvm.*`) behind `http.HTTP`.
+//! - [`host`]: the node's side in Rust — runtime server, app sender, a VM client that calls in the
+//!   node's order, an HTTP gateway. Drives `stampvm dev`, the tests and the benches.
+//! - [`plugin`]: plugin mode end to end — handshake, serving, signals and exit.
+//! - [`dev`]: `stampvm dev`, a single-node local chain with no AvalancheGo installed.
+//! - [`metrics`]: metric names, the Prometheus exporter, the conversion for the node's `Gather`.
+//! - [`config`]: the chain config (the node's `config_bytes`), defaults and validation.
+//! - [`shutdown`]: the one stop signal every long-running task watches.
+
+pub mod actors;
+pub mod api;
+pub mod chain;
+pub mod config;
+pub mod dev;
+pub mod host;
+pub mod metrics;
+pub mod plugin;
+pub mod rpc;
+pub mod shutdown;
+pub mod storage;
+
+/// The crate version, reported by `vm.VM/Version` and `stampvm version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,161 @@
+//! The `stampvm` binary. With the node's engine-address variable set it is a plugin; otherwise a
+//! command-line tool (`dev`, `vm-id`, `version`). anyhow lives here and nowhere else.
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use stampvm::chain::Id;
+use stampvm::rpc::protocol::{self, HostFlavour, Profile};
+use std::path::PathBuf;
+
+const ABOUT: &str = "\
+stampvm: a timestamp-server virtual machine for Avalanche L1s (subnets).
+
+Each block proves that a 32-byte payload (typically a document hash) existed at the block's time.
+The binary is an rpcchainvm plugin: copy it into AvalancheGo's plugin directory, named by the VM ID
+(`stampvm vm-id stampvm`), and the node launches it for every chain of that VM. It then speaks
+gRPC with the node; you don't run it by hand in that role.
+
+By hand:
+  stampvm dev                 run a local single-node chain (no AvalancheGo needed), JSON-RPC on
+                              http://127.0.0.1:9650/ext/bc/<chainID>/rpc
+  stampvm vm-id NAME          print the VM ID (CB58) for a VM name, e.g. `stampvm vm-id stampvm`
+  stampvm version [--json]    print the version and the RPCChainVM protocols this build speaks";
+
+#[derive(Parser)]
+#[command(name = "stampvm", version, about = ABOUT, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a local single-node chain: this binary is launched as a plugin through the real
+    /// handshake and driven as a one-validator node would drive it.
+    Dev(DevArgs),
+    /// Print the VM ID for a VM name (the name's bytes zero-padded to 32, in CB58).
+    VmId {
+        /// At most 32 bytes.
+        name: String,
+    },
+    /// Print the crate version and the RPCChainVM protocol numbers this build speaks.
+    Version {
+        /// Machine-readable: {"version": "...", "rpcchainvm": [..]}
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct DevArgs {
+    /// Directory for the chain's data; reused (and resumed) on the next start.
+    #[arg(long, default_value = "stampvm-dev")]
+    data_dir: PathBuf,
+    /// Address of the HTTP API (the node's usual port).
+    #[arg(long, default_value = "127.0.0.1:9650")]
+    http: std::net::SocketAddr,
+    /// Genesis data of the chain (at most 32 bytes); a different genesis is a different chain.
+    #[arg(long, default_value = "stampvm dev chain")]
+    genesis: String,
+    /// Chain config JSON passed to the plugin as the node would (see README).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("stampvm: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The engine address and host flavour, if the node launched us.
+fn engine_address() -> Option<(String, HostFlavour)> {
+    [HostFlavour::AvalancheGo, HostFlavour::Luxd]
+        .into_iter()
+        .find_map(|flavour| {
+            std::env::var(flavour.engine_addr_var())
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|addr| (addr, flavour))
+        })
+}
+
+fn run() -> anyhow::Result<std::process::ExitCode> {
+    if std::env::var("LUX_VM_TRANSPORT").is_ok_and(|t| t.eq_ignore_ascii_case("zap")) {
+        bail!("luxd asked for its ZAP transport (LUX_VM_TRANSPORT=zap); stampvm speaks only the gRPC rpcchainvm protocol. Use a luxd built with gRPC plugins.");
+    }
+    let cli = Cli::parse();
+    match (cli.command, engine_address()) {
+        (None, Some((addr, flavour))) => {
+            init_logging(false);
+            let profile = Profile::new(protocol::LATEST, flavour)?;
+            runtime()?.block_on(stampvm::plugin::run(&addr, profile))?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        (None, None) => {
+            eprintln!("{ABOUT}\n\nRun `stampvm --help` for the options.");
+            Ok(std::process::ExitCode::from(2))
+        }
+        (Some(Command::VmId { name }), _) => {
+            let id = Id::from_name(&name)
+                .with_context(|| format!("VM name {name:?} is longer than 32 bytes"))?;
+            println!("{id}");
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        (Some(Command::Version { json }), _) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"version": stampvm::VERSION, "rpcchainvm": [protocol::LATEST]})
+                );
+            } else {
+                println!(
+                    "stampvm {} [rpcchainvm={}]",
+                    stampvm::VERSION,
+                    protocol::LATEST
+                );
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        (Some(Command::Dev(args)), _) => {
+            init_logging(true);
+            let config = match &args.config {
+                Some(path) => std::fs::read(path)
+                    .with_context(|| format!("reading chain config {}", path.display()))?,
+                None => Vec::new(),
+            };
+            let options = stampvm::dev::DevOptions {
+                data_dir: args.data_dir,
+                http_addr: args.http,
+                genesis: args.genesis.into_bytes(),
+                config,
+                plugin: std::env::current_exe().context("locating this binary")?,
+            };
+            runtime()?.block_on(stampvm::dev::run(options))?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Logs go to stderr: in plugin mode the node copies them into the chain's log. The plugin's
+/// environment is empty, so nothing may depend on RUST_LOG; it is honoured when present.
+fn init_logging(terminal: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(terminal && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}

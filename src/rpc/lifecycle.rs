@@ -1,0 +1,143 @@
+//! The plugin's life as the node sees it: not initialized, running one chain, shut down.
+//! Initialize and Shutdown change it; every other handler only reads it.
+
+use crate::actors::VmHandles;
+use crate::chain::{genesis_block, Id, NodeId};
+use crate::config::ChainConfig;
+use crate::rpc::engine::NodeClients;
+use crate::rpc::pb::vm;
+use crate::rpc::protocol::Profile;
+use crate::shutdown::Shutdown;
+use crate::storage::{Store, StoreOptions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::OnceCell;
+use tonic::Status;
+
+/// Flags the signal policy reads (node-behaviour.md section 10), plus the process's stop signal.
+#[derive(Debug, Default)]
+pub struct Lifecycle {
+    initialized: AtomicBool,
+    shutdown_called: AtomicBool,
+    pub stop: Shutdown,
+}
+
+impl Lifecycle {
+    pub fn was_initialized(&self) -> bool {
+        self.initialized.load(Ordering::SeqCst)
+    }
+    pub fn shutdown_called(&self) -> bool {
+        self.shutdown_called.load(Ordering::SeqCst)
+    }
+}
+
+/// One initialized chain.
+#[derive(Clone)]
+pub struct Running {
+    pub handles: VmHandles,
+    pub chain_id: Id,
+    pub node_id: NodeId,
+    /// The `http.HTTP` server, started by the first CreateHandlers or NewHTTPHandler.
+    pub http_addr: Arc<OnceCell<SocketAddr>>,
+    /// Stops the HTTP server at Shutdown.
+    pub http_stop: Shutdown,
+}
+
+/// What the service shares between handlers.
+pub struct VmState {
+    pub profile: Profile,
+    pub lifecycle: Arc<Lifecycle>,
+    pub metrics: crate::metrics::Metrics,
+    running: RwLock<Option<Running>>,
+    /// Serializes Initialize and Shutdown against each other.
+    transition: tokio::sync::Mutex<()>,
+}
+
+fn invalid(e: impl std::fmt::Display) -> Status {
+    Status::invalid_argument(e.to_string())
+}
+
+impl VmState {
+    pub fn new(profile: Profile, lifecycle: Arc<Lifecycle>) -> VmState {
+        VmState {
+            profile,
+            lifecycle,
+            metrics: crate::metrics::install(),
+            running: RwLock::new(None),
+            transition: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The running chain, or the error a call before Initialize (or after Shutdown) gets.
+    pub fn running(&self) -> Result<Running, Status> {
+        self.running
+            .read()
+            .map_err(|_| Status::internal("state lock poisoned"))?
+            .clone()
+            .ok_or_else(|| Status::failed_precondition("the VM is not initialized"))
+    }
+
+    pub fn try_running(&self) -> Option<Running> {
+        self.running.read().ok().and_then(|r| r.clone())
+    }
+
+    /// Validates the request, opens (or resumes) the store and starts the actors. A refused
+    /// request leaves nothing behind, so the node may call Initialize again.
+    pub async fn initialize(&self, request: vm::InitializeRequest) -> Result<Running, Status> {
+        let _guard = self.transition.lock().await;
+        if self.try_running().is_some() {
+            return Err(Status::failed_precondition("the VM is already initialized"));
+        }
+        let config = ChainConfig::from_bytes(&request.config_bytes).map_err(invalid)?;
+        let genesis = genesis_block(&request.genesis_bytes).map_err(invalid)?;
+        let chain_id = crate::rpc::convert::id(&request.chain_id, "chain id")?;
+        let node_id = crate::rpc::convert::node_id(&request.node_id)?;
+        if request.chain_data_dir.is_empty() {
+            return Err(Status::invalid_argument("chain_data_dir is empty"));
+        }
+        let dir = PathBuf::from(&request.chain_data_dir);
+        let store = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir)?;
+            Store::open(&dir, &genesis, StoreOptions::default())
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?
+        .map_err(|e| Status::failed_precondition(format!("opening the chain store: {e}")))?;
+        let clients =
+            NodeClients::connect_lazy(&request.server_addr, self.profile).map_err(invalid)?;
+        let handles = VmHandles::start(Arc::new(store), &config, clients)
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
+        let running = Running {
+            handles,
+            chain_id,
+            node_id,
+            http_addr: Arc::new(OnceCell::new()),
+            http_stop: Shutdown::new(),
+        };
+        *self
+            .running
+            .write()
+            .map_err(|_| Status::internal("state lock poisoned"))? = Some(running.clone());
+        self.lifecycle.initialized.store(true, Ordering::SeqCst);
+        tracing::info!(chain = %chain_id, node = %node_id, profile = %self.profile, ?config, "chain initialized");
+        Ok(running)
+    }
+
+    /// Stops the chain (if any), closes the store, then asks the process to stop. Succeeds
+    /// without Initialize: the node's registration-time process calls it that way.
+    pub async fn shutdown(&self) {
+        let _guard = self.transition.lock().await;
+        self.lifecycle.shutdown_called.store(true, Ordering::SeqCst);
+        let running = self.running.write().ok().and_then(|mut r| r.take());
+        if let Some(running) = running {
+            running.http_stop.trigger();
+            running.handles.stop().await;
+            tracing::info!(chain = %running.chain_id, "chain shut down");
+        }
+        self.lifecycle.stop.trigger();
+    }
+}
