@@ -16,7 +16,7 @@ pub(crate) const TEXT_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 
 /// One HTTP header: its name and all its values in order, as the node's header lists carry it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeaderField {
+pub(crate) struct HeaderField {
     pub name: String,
     pub values: Vec<String>,
 }

@@ -57,7 +57,7 @@ fn to_pb(headers: &[HeaderField]) -> Vec<Element> {
 
 /// Takes one `Read` answer into `body`. `Ok(true)` at end of body: EOF is `ERROR_CODE_EOF`, or
 /// the bare text `EOF` from a node that leaves the code unset; data may come with it.
-pub(crate) fn absorb(body: &mut Vec<u8>, response: ReadResponse) -> Result<bool, Refusal> {
+fn absorb(body: &mut Vec<u8>, response: ReadResponse) -> Result<bool, Refusal> {
     body.extend_from_slice(&response.read);
     if body.len() > MAX_BODY_BYTES {
         return Err(Refusal::TooLarge);
@@ -135,6 +135,7 @@ pub struct HttpService<B: Backend> {
 }
 
 impl<B: Backend> HttpService<B> {
+    /// Wraps a backend; serve it with [`HttpServer::new`] or, usually, [`serve_http`].
     pub fn new(backend: B) -> Self {
         HttpService { backend }
     }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command: formatting, lints, then every test (unit tests, and integration tests that
+# launch the real plugin binary and drive it over loopback gRPC the way the node does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-system-deps.sh
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all -- --check
+echo "== cargo clippy (all targets, warnings are errors)" >&2
+cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo test" >&2
+cargo test --all-targets --locked

@@ -1,0 +1,228 @@
+//! Shared setup for the integration tests: every test launches the real `stampvm` binary as a
+//! plugin through [`stampvm::host`] (the node's side), over loopback sockets, and talks to its
+//! JSON-RPC API through the host's HTTP gateway exactly as a client of a node would.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use serde_json::{json, Value};
+use stampvm::api::data::{format_payload, Encoding};
+use stampvm::chain::{Id, NodeId};
+use stampvm::host::gateway::Gateway;
+use stampvm::host::{
+    ChainParams, ChainStart, LaunchOptions, Network, NodeServices, NodeServicesHandle,
+    PluginProcess, VmClient,
+};
+use stampvm::rpc::pb::vm as pb;
+use stampvm::shutdown::Shutdown;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The binary under test, built by cargo for this test run.
+pub fn plugin_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_stampvm"))
+}
+
+/// A distinct, recognisable NodeID per test node.
+pub fn node_id(n: u8) -> NodeId {
+    NodeId([n; 20])
+}
+
+/// A distinct payload per `n` (what users propose: 32-byte hashes).
+pub fn payload(n: u64) -> [u8; 32] {
+    Id::sha256(&n.to_be_bytes()).0
+}
+
+pub fn payload_hex(payload: &[u8; 32]) -> String {
+    format_payload(payload, Encoding::Hex)
+}
+
+/// Launches the plugin as the node does (empty environment, engine address, 5 s handshake).
+pub async fn launch(name: &str) -> PluginProcess {
+    let mut options = LaunchOptions::new(plugin_binary());
+    options.name = name.to_string();
+    PluginProcess::launch(options)
+        .await
+        .expect("plugin launches and handshakes")
+}
+
+/// One node of a test network: its plugin process, the node-side services and HTTP gateway.
+pub struct TestNode {
+    pub process: PluginProcess,
+    pub client: VmClient,
+    pub services: NodeServicesHandle,
+    pub node_id: NodeId,
+    pub params: ChainParams,
+    pub started: ChainStart,
+    pub gateway: Gateway,
+    pub shutdown: Shutdown,
+}
+
+/// The chain every test node runs unless a test says otherwise.
+pub const GENESIS: &[u8] = b"stampvm test chain";
+
+/// Launches a plugin and starts a chain on it in the node's order, with its own NodeServices
+/// (gossip relayed through `network`) and an HTTP gateway on an ephemeral loopback port.
+pub async fn start_node(
+    name: &str,
+    node: NodeId,
+    network: &Network,
+    chain_data_dir: &Path,
+    config: &str,
+) -> TestNode {
+    let shutdown = Shutdown::new();
+    let (services_addr, services) = NodeServices::serve(node, network.clone(), shutdown.clone())
+        .await
+        .expect("node services bind");
+    let process = launch(name).await;
+    let client = process.vm_client().await.expect("dial the plugin");
+    let mut params = ChainParams::new(
+        node,
+        chain_data_dir,
+        GENESIS.to_vec(),
+        services_addr.to_string(),
+    );
+    params.config_bytes = config.as_bytes().to_vec();
+    let started = client.start_chain(&params).await.expect("chain starts");
+    network.join(node, client.clone(), &params.client).await;
+    let gateway = Gateway::bind("127.0.0.1:0".parse().unwrap(), node)
+        .await
+        .expect("gateway binds");
+    let handlers = started
+        .handlers
+        .iter()
+        .map(|h| (h.prefix.clone(), h.server_addr.clone()))
+        .collect();
+    gateway
+        .register_chain(params.chain_id, handlers, started.http_handler_addr.clone())
+        .expect("handlers mount");
+    gateway.set_ready(params.chain_id, true);
+    gateway.spawn(shutdown.clone());
+    TestNode {
+        process,
+        client,
+        services,
+        node_id: node,
+        params,
+        started,
+        gateway,
+        shutdown,
+    }
+}
+
+impl TestNode {
+    /// The node's JSON-RPC URL for this chain (`/ext/bc/<chainID>/rpc`).
+    pub fn rpc_url(&self) -> String {
+        format!(
+            "http://{}/ext/bc/{}/rpc",
+            self.gateway.local_addr(),
+            self.params.chain_id
+        )
+    }
+
+    /// One JSON-RPC call through the node's HTTP API; returns the whole reply object.
+    pub async fn rpc(&self, method: &str, params: Value) -> Value {
+        json_rpc(&self.rpc_url(), method, params).await
+    }
+
+    /// Proposes `payload` and returns the `result` object.
+    pub async fn propose(&self, payload: &[u8; 32]) -> Value {
+        let reply = self
+            .rpc(
+                "timestampvm.proposeBlock",
+                json!({"data": payload_hex(payload)}),
+            )
+            .await;
+        reply["result"].clone()
+    }
+
+    /// The node's engine step for one block this node builds: BuildBlock, then BlockVerify,
+    /// SetPreference and BlockAccept, as a one-validator network decides it.
+    pub async fn build_and_accept(&self) -> pb::BuildBlockResponse {
+        let built = self
+            .client
+            .build_block(pb::BuildBlockRequest {
+                p_chain_height: Some(0),
+            })
+            .await
+            .expect("BuildBlock");
+        self.client
+            .block_verify(pb::BlockVerifyRequest {
+                bytes: built.bytes.clone(),
+                p_chain_height: None,
+            })
+            .await
+            .expect("BlockVerify of our own block");
+        self.client
+            .set_preference(pb::SetPreferenceRequest {
+                id: built.id.clone(),
+            })
+            .await
+            .expect("SetPreference");
+        self.client
+            .block_accept(pb::BlockAcceptRequest {
+                id: built.id.clone(),
+            })
+            .await
+            .expect("BlockAccept");
+        built
+    }
+
+    /// Waits (bounded) until the mempool holds `size` payloads.
+    pub async fn wait_mempool(&self, size: u64) {
+        for _ in 0..100 {
+            let reply = self.rpc("timestampvm.mempoolSize", json!({})).await;
+            if reply["result"]["size"].as_u64() == Some(size) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("mempool of {} never reached {size}", self.node_id);
+    }
+
+    /// The node's stop: Shutdown, then SIGTERM (SIGKILL after 5 s); asserts a clean exit.
+    pub async fn stop(self) {
+        self.gateway.set_ready(self.params.chain_id, false);
+        self.shutdown.trigger();
+        let status = self
+            .process
+            .stop(&self.client, Duration::from_secs(5))
+            .await
+            .expect("plugin stops");
+        assert!(status.success(), "plugin exited with {status}");
+    }
+}
+
+/// A JSON-RPC 2.0 request over real HTTP.
+pub async fn json_rpc(url: &str, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .expect("HTTP request")
+        .json()
+        .await
+        .expect("JSON reply")
+}
+
+/// Raw HTTP POST with a given content type; returns (status, body).
+pub async fn post_raw(url: &str, content_type: &str, body: Vec<u8>) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("HTTP request");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+/// Waits for the next WaitForEvent answer, bounded.
+pub async fn wait_for_build_event(client: &VmClient) {
+    let event = tokio::time::timeout(Duration::from_secs(10), client.wait_for_event())
+        .await
+        .expect("WaitForEvent answered within 10 s")
+        .expect("WaitForEvent succeeded");
+    assert_eq!(event.message, pb::Message::BuildBlock as i32);
+}
