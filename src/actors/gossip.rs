@@ -139,4 +139,14 @@ impl Actor for GossipActor {
         }
         Ok(())
     }
+
+    /// Sends what is still collected, so a clean shutdown does not swallow the last proposals.
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        state.flush().await;
+        Ok(())
+    }
 }

@@ -73,6 +73,9 @@ impl RpcError {
     fn data(&self) -> Option<&str> {
         match self {
             RpcError::InvalidVersion { request } => Some(request),
+            // Go answers with the request struct as far as it decoded; we report none of it
+            // decoded, which is Go's answer for a body that is not JSON at all.
+            RpcError::Parse(_) => Some(UNDECODED_REQUEST),
             _ => None,
         }
     }
@@ -163,6 +166,9 @@ struct WireRequest<'a> {
 fn present<'de, D: Deserializer<'de>>(de: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(de).map(Some)
 }
+
+/// Go's `json2` request struct with nothing decoded into it (vectors.md 3.3, parse errors).
+const UNDECODED_REQUEST: &str = r#"{"jsonrpc":"","method":"","params":null,"id":null}"#;
 
 /// How Go's `json2` request struct serializes, for the `data` of an invalid-version error.
 #[derive(Serialize)]

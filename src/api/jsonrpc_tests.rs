@@ -120,7 +120,7 @@ fn bodies_that_are_not_requests_get_parse_errors_even_without_id() {
     let text = reply(None, Err(RpcError::Parse("EOF".into()))).unwrap();
     assert_eq!(
         text,
-        r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"EOF","data":null},"id":null}"#
+        r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"EOF","data":{"jsonrpc":"","method":"","params":null,"id":null}},"id":null}"#
     );
     // Deep nesting must not overflow the stack: it is simply not a request object.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));

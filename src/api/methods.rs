@@ -192,8 +192,8 @@ fn block_reply(view: &BlockView, encoding: Encoding) -> BlockReply {
     }
 }
 
-/// Any block the VM knows by ID (accepted, processing or rejected, as in Go); no ID means the
-/// last accepted block.
+/// An accepted or processing block by ID (rejected blocks are forgotten, only their IDs are kept);
+/// no ID means the last accepted block.
 async fn get_block<B: Backend>(backend: &B, args: GetBlockArgs) -> Result<BlockReply, RpcError> {
     let encoding = encoding(args.encoding)?;
     let view = match args.id {
