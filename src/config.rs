@@ -3,7 +3,39 @@
 //! Initialize with a message naming the key, so a typo never silently falls back to a default.
 
 use serde::Deserialize;
+use std::net::SocketAddr;
 use std::time::Duration;
+
+/// How verbose the plugin's log is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+/// Log line format: human-readable text, or one JSON object per line for log shippers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 /// Every tunable of a running chain. `Default` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -19,6 +51,19 @@ pub struct ChainConfig {
     pub gossip_flush_ms: u64,
     /// Validators the node samples for each gossip message.
     pub gossip_validators: u64,
+    /// Payloads one peer may gossip to us per second; the excess is dropped, not obeyed.
+    pub gossip_peer_rate: u32,
+    pub log_level: LogLevel,
+    pub log_format: LogFormat,
+    /// Where to serve the Prometheus scrape endpoint (`GET /metrics`); none by default.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The scrape endpoint binds only loopback addresses unless this is true.
+    pub metrics_allow_remote: bool,
+    /// RocksDB block cache, in MiB.
+    pub rocksdb_cache_mb: u64,
+    /// fsync every accept before answering the node. Turning it off trades crash safety for
+    /// speed: after a power loss the chain may restart behind the node's proposer VM.
+    pub rocksdb_sync_writes: bool,
 }
 
 impl Default for ChainConfig {
@@ -29,6 +74,13 @@ impl Default for ChainConfig {
             gossip_batch_size: 256,
             gossip_flush_ms: 50,
             gossip_validators: 10,
+            gossip_peer_rate: 20_000,
+            log_level: LogLevel::Info,
+            log_format: LogFormat::Text,
+            metrics_addr: None,
+            metrics_allow_remote: false,
+            rocksdb_cache_mb: 64,
+            rocksdb_sync_writes: true,
         }
     }
 }
@@ -65,6 +117,23 @@ impl ChainConfig {
         check_range("gossip-batch-size", self.gossip_batch_size as u64, 1, 4096)?;
         check_range("gossip-flush-ms", self.gossip_flush_ms, 1, 10_000)?;
         check_range("gossip-validators", self.gossip_validators, 0, 1000)?;
+        check_range(
+            "gossip-peer-rate",
+            u64::from(self.gossip_peer_rate),
+            1,
+            1_000_000,
+        )?;
+        check_range("rocksdb-cache-mb", self.rocksdb_cache_mb, 0, 65_536)?;
+        if let Some(addr) = self.metrics_addr {
+            if !addr.ip().is_loopback() && !self.metrics_allow_remote {
+                return Err(ConfigError::Value {
+                    key: "metrics-addr",
+                    problem: format!(
+                        "{addr} is not a loopback address; set \"metrics-allow-remote\": true to expose metrics beyond this machine"
+                    ),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -115,6 +184,27 @@ mod tests {
                 .unwrap();
         assert_eq!(config.build_interval(), Duration::from_millis(250));
         assert_eq!(config.mempool_capacity, 10);
+    }
+
+    #[test]
+    fn operability_keys() {
+        let config = ChainConfig::from_bytes(
+            br#"{"log-level": "debug", "log-format": "json", "metrics-addr": "127.0.0.1:9100",
+                 "rocksdb-cache-mb": 8, "rocksdb-sync-writes": false}"#,
+        )
+        .unwrap();
+        assert_eq!(config.log_level, LogLevel::Debug);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
+        assert!(!config.rocksdb_sync_writes);
+        let err = ChainConfig::from_bytes(br#"{"metrics-addr": "0.0.0.0:9100"}"#).unwrap_err();
+        assert!(err.to_string().contains("metrics-addr"), "{err}");
+        assert!(ChainConfig::from_bytes(
+            br#"{"metrics-addr": "0.0.0.0:9100", "metrics-allow-remote": true}"#
+        )
+        .is_ok());
+        let err = ChainConfig::from_bytes(br#"{"log-level": "loud"}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown variant"), "{err}");
     }
 
     #[test]

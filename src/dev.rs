@@ -114,13 +114,16 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     )
     .spawn(shutdown.clone());
 
+    // Listen for Ctrl-C/SIGTERM before announcing readiness: a signal sent the moment the banner
+    // appears must stop the chain cleanly, not kill the process.
+    let stop_signal = stop_signals()?;
     print_banner(
         &gateway.local_addr(),
         chain_id,
         &chain_dir,
         started.last_accepted.height,
     );
-    wait_for_stop_signal().await?;
+    stop_signal.await?;
 
     tracing::info!("stopping: shutting the plugin down");
     gateway.set_ready(chain_id, false);
@@ -155,11 +158,16 @@ fn print_banner(http: &SocketAddr, chain_id: Id, chain_dir: &std::path::Path, he
     let _ = out.flush();
 }
 
-async fn wait_for_stop_signal() -> Result<(), DevError> {
+/// Installs the SIGINT and SIGTERM handlers now; the returned future resolves on either.
+fn stop_signals() -> Result<impl std::future::Future<Output = Result<(), DevError>>, DevError> {
     use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(DevError::Signal)?;
     let mut terminate = signal(SignalKind::terminate()).map_err(DevError::Signal)?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.map_err(DevError::Signal),
-        _ = terminate.recv() => Ok(()),
-    }
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        Ok(())
+    })
 }

@@ -156,6 +156,9 @@ fn init_logging(terminal: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // When the node dies our stderr pipe breaks; reporting that failure on stderr again
+        // would panic the logging task (and it would never reach anyone).
+        .log_internal_errors(false)
         .with_ansi(terminal && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }

@@ -79,8 +79,9 @@ fn watch_signals(lifecycle: Arc<Lifecycle>) -> std::io::Result<()> {
                 Some(()) = terminations.recv() => {
                     let parent_gone = parent_pid() != parent_at_start;
                     if !lifecycle.was_initialized() || lifecycle.shutdown_called() || parent_gone {
-                        tracing::info!(parent_gone, "SIGTERM: exiting");
+                        // Stop first: with the parent gone, the log line below may go nowhere.
                         lifecycle.stop.trigger();
+                        tracing::info!(parent_gone, "SIGTERM: exiting");
                         return;
                     }
                     tracing::warn!("SIGTERM before Shutdown ignored: the chain is still running");
@@ -102,8 +103,8 @@ fn watch_parent(lifecycle: Arc<Lifecycle>) {
                 return;
             }
             if parent_pid() != parent_at_start {
-                tracing::warn!("the node (our parent process) is gone: exiting");
                 lifecycle.stop.trigger();
+                tracing::warn!("the node (our parent process) is gone: exiting");
                 return;
             }
         }

@@ -20,7 +20,10 @@ async fn registration_probe_then_exit() {
     let version = client.version().await.unwrap().version;
     assert_eq!(version, format!("v{}", stampvm::VERSION));
     // Shutdown without Initialize must succeed, and the process then exits by itself.
-    client.shutdown().await.expect("Shutdown without Initialize");
+    client
+        .shutdown()
+        .await
+        .expect("Shutdown without Initialize");
     let status = process
         .wait_exit(Duration::from_secs(5))
         .await
@@ -62,7 +65,9 @@ async fn chain_lifecycle_in_node_order() {
     assert_eq!(id, block.id());
 
     // The block over HTTP, in the Go reference's shape, at both mounted paths.
-    let reply = node.rpc("timestampvm.getBlock", json!({"id": id.to_string()})).await;
+    let reply = node
+        .rpc("timestampvm.getBlock", json!({"id": id.to_string()}))
+        .await;
     let result = &reply["result"];
     assert_eq!(result["data"], payload_hex(&data));
     assert_eq!(result["height"], "1");
@@ -94,7 +99,10 @@ async fn chain_lifecycle_in_node_order() {
         })
         .await
         .unwrap();
-    assert_eq!(ancestors.blks_bytes, vec![built.bytes.clone(), genesis.bytes.clone()]);
+    assert_eq!(
+        ancestors.blks_bytes,
+        vec![built.bytes.clone(), genesis.bytes.clone()]
+    );
     let batch = node
         .client
         .batched_parse_block(pb::BatchedParseBlockRequest {
@@ -105,7 +113,10 @@ async fn chain_lifecycle_in_node_order() {
     assert_eq!(batch.response.len(), 2);
     assert_eq!(batch.response[0].id, built.id);
     assert_eq!(batch.response[1].height, 0);
-    assert!(batch.response[1].timestamp.is_some(), "timestamp 0 still present");
+    assert!(
+        batch.response[1].timestamp.is_some(),
+        "timestamp 0 still present"
+    );
 
     // GetBlock: found, and unknown → NOT_FOUND inside an OK answer.
     let found = node
@@ -151,7 +162,11 @@ async fn chain_lifecycle_in_node_order() {
     assert_eq!(accepted.metric[0].counter.as_ref().unwrap().value(), 1.0);
     for family in &families {
         for metric in &family.metric {
-            assert!(metric.label.iter().all(|l| l.name() != "chain"), "{}", family.name());
+            assert!(
+                metric.label.iter().all(|l| l.name() != "chain"),
+                "{}",
+                family.name()
+            );
         }
     }
 
@@ -167,7 +182,10 @@ async fn signals_follow_the_node_policy() {
     node.process.signal(libc::SIGINT).await.unwrap();
     node.process.signal(libc::SIGTERM).await.unwrap();
     assert!(
-        node.process.wait_exit(Duration::from_millis(1500)).await.is_none(),
+        node.process
+            .wait_exit(Duration::from_millis(1500))
+            .await
+            .is_none(),
         "plugin must survive SIGINT and an early SIGTERM"
     );
     assert!(node.client.version().await.is_ok(), "still serving");
@@ -176,7 +194,10 @@ async fn signals_follow_the_node_policy() {
     // A process that never got Initialize (registration time) exits on SIGTERM.
     let probe = launch("probe-term").await;
     probe.signal(libc::SIGTERM).await.unwrap();
-    let status = probe.wait_exit(Duration::from_secs(5)).await.expect("exits");
+    let status = probe
+        .wait_exit(Duration::from_secs(5))
+        .await
+        .expect("exits");
     assert!(status.success(), "{status}");
 }
 

@@ -29,9 +29,6 @@ use std::time::Duration;
 /// Timeout for calls that only wait on our own actors (no network behind them).
 pub const BLOCKING_CALL: Option<Duration> = Some(Duration::from_secs(30));
 
-/// Payloads one peer may gossip to us per second before the excess is dropped.
-const PEER_PAYLOADS_PER_SEC: u32 = 20_000;
-
 /// Sends `build(reply_port)` to `actor` and awaits the reply, mapping ractor's failures (actor
 /// gone, timeout) to the API's error type.
 pub async fn ask<M, T>(
@@ -92,7 +89,7 @@ impl VmHandles {
                 batch_size: config.gossip_batch_size,
                 flush_every: config.gossip_flush(),
                 validators: config.gossip_validators,
-                peer_payloads_per_sec: PEER_PAYLOADS_PER_SEC,
+                peer_payloads_per_sec: config.gossip_peer_rate,
             },
         )
         .await

@@ -9,7 +9,10 @@ pub mod keys;
 
 use crate::chain::{Block, CodecError, Id};
 use keys::*;
-use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, Options, WriteBatch,
+    WriteOptions, DB,
+};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,11 +41,16 @@ pub enum StorageError {
 pub struct StoreOptions {
     /// fsync every accept before answering: the node's proposer VM must never be behind us.
     pub sync_writes: bool,
+    /// RocksDB block cache size; reads of recent blocks are served from it.
+    pub cache_bytes: u64,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { sync_writes: true }
+        StoreOptions {
+            sync_writes: true,
+            cache_bytes: 64 * 1024 * 1024,
+        }
     }
 }
 
@@ -65,9 +73,16 @@ impl Store {
         let mut db_options = Options::default();
         db_options.create_if_missing(true);
         db_options.create_missing_column_families(true);
-        let cfs = ALL_CFS
-            .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        // One cache shared by every column family.
+        let cache =
+            Cache::new_lru_cache(usize::try_from(options.cache_bytes).unwrap_or(usize::MAX));
+        let cfs = ALL_CFS.iter().map(|name| {
+            let mut table = BlockBasedOptions::default();
+            table.set_block_cache(&cache);
+            let mut cf_options = Options::default();
+            cf_options.set_block_based_table_factory(&table);
+            ColumnFamilyDescriptor::new(*name, cf_options)
+        });
         let db = DB::open_cf_descriptors(&db_options, &path, cfs)
             .map_err(|source| StorageError::Open { path, source })?;
         let store = Store { db, options };
