@@ -10,7 +10,7 @@ BIN=${2:-target/release/stampvm}
 [ -x "$BIN" ] || { echo "build first: cargo build --release --bin stampvm" >&2; exit 1; }
 DIR=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" dev --data-dir "$DIR" --http "127.0.0.1:$PORT" --config <(echo '{"mempool-capacity": 100000}') \
+"$BIN" dev --data-dir "$DIR" --http "127.0.0.1:$PORT" --no-metrics --config <(echo '{"mempool-capacity": 100000}') \
     >"$DIR/out" 2>"$DIR/err" &
 PID=$!
 trap 'kill -INT $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT

@@ -25,6 +25,8 @@ pub struct DevOptions {
     /// Genesis bytes; the chain ID is derived from them, so the same genesis resumes the same chain.
     pub genesis: Vec<u8>,
     pub config: Vec<u8>,
+    /// The plugin's Prometheus endpoint, unless the chain config names one itself.
+    pub metrics_addr: Option<SocketAddr>,
     /// The plugin binary (this executable).
     pub plugin: PathBuf,
 }
@@ -46,6 +48,25 @@ pub enum DevError {
     Services(std::io::Error),
     #[error("waiting for Ctrl-C: {0}")]
     Signal(std::io::Error),
+    #[error("the chain config must be a JSON object: {0}")]
+    Config(String),
+}
+
+/// The chain config the dev node hands the plugin: the user's, plus the metrics address unless
+/// the user's config sets one.
+fn dev_config(user: &[u8], metrics_addr: Option<SocketAddr>) -> Result<Vec<u8>, DevError> {
+    let mut config: serde_json::Map<String, serde_json::Value> =
+        if user.iter().all(u8::is_ascii_whitespace) {
+            serde_json::Map::new()
+        } else {
+            serde_json::from_slice(user).map_err(|e| DevError::Config(e.to_string()))?
+        };
+    if let Some(addr) = metrics_addr {
+        config
+            .entry("metrics-addr")
+            .or_insert_with(|| addr.to_string().into());
+    }
+    serde_json::to_vec(&config).map_err(|e| DevError::Config(e.to_string()))
 }
 
 /// The dev node's identity: fixed, so logs and peers look the same on every start.
@@ -98,7 +119,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         services_addr.to_string(),
     );
     params.chain_id = chain_id;
-    params.config_bytes = options.config.clone();
+    params.config_bytes = dev_config(&options.config, options.metrics_addr)?;
     let started = client.start_chain(&params).await?;
     let handlers = started
         .handlers
@@ -123,6 +144,9 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         &chain_dir,
         started.last_accepted.height,
     );
+    if let Some(addr) = options.metrics_addr {
+        println!("metrics: http://{addr}/metrics (unless the chain config moved them)");
+    }
     stop_signal.await?;
 
     tracing::info!("stopping: shutting the plugin down");

@@ -16,6 +16,7 @@
 //! - [`dev`]: `stampvm dev`, a single-node local chain with no AvalancheGo installed.
 //! - [`metrics`]: metric names, the Prometheus exporter, the conversion for the node's `Gather`.
 //! - [`config`]: the chain config (the node's `config_bytes`), defaults and validation.
+//! - [`logging`]: stderr logs, level and format switched by the chain config at run time.
 //! - [`shutdown`]: the one stop signal every long-running task watches.
 
 pub mod actors;
@@ -24,6 +25,7 @@ pub mod chain;
 pub mod config;
 pub mod dev;
 pub mod host;
+pub mod logging;
 pub mod metrics;
 pub mod plugin;
 pub mod rpc;

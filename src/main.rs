@@ -60,6 +60,13 @@ struct DevArgs {
     /// Chain config JSON passed to the plugin as the node would (see README).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Where the plugin serves Prometheus metrics (`GET /metrics`); a `metrics-addr` in the
+    /// chain config wins.
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    metrics: std::net::SocketAddr,
+    /// Serve no Prometheus endpoint.
+    #[arg(long, conflicts_with = "metrics")]
+    no_metrics: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -133,6 +140,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                 http_addr: args.http,
                 genesis: args.genesis.into_bytes(),
                 config,
+                metrics_addr: (!args.no_metrics).then_some(args.metrics),
                 plugin: std::env::current_exe().context("locating this binary")?,
             };
             runtime()?.block_on(stampvm::dev::run(options))?;
@@ -148,17 +156,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-/// Logs go to stderr: in plugin mode the node copies them into the chain's log. The plugin's
-/// environment is empty, so nothing may depend on RUST_LOG; it is honoured when present.
+/// Logs go to stderr: in plugin mode the node copies them into the chain's log.
 fn init_logging(terminal: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // When the node dies our stderr pipe breaks; reporting that failure on stderr again
-        // would panic the logging task (and it would never reach anyone).
-        .log_internal_errors(false)
-        .with_ansi(terminal && std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    stampvm::logging::init(terminal && std::io::IsTerminal::is_terminal(&std::io::stderr()));
 }

@@ -36,7 +36,7 @@ impl DevProcess {
             .arg("dev")
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["--http", "127.0.0.1:0"])
+            .args(["--http", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
             .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -41,8 +41,10 @@ pub struct Running {
     pub node_id: NodeId,
     /// The `http.HTTP` server, started by the first CreateHandlers or NewHTTPHandler.
     pub http_addr: Arc<OnceCell<SocketAddr>>,
-    /// Stops the HTTP server at Shutdown.
-    pub http_stop: Shutdown,
+    /// The Prometheus scrape endpoint, when the chain config asks for one.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Stops this chain's servers (HTTP, metrics) at Shutdown.
+    pub servers_stop: Shutdown,
 }
 
 /// What the service shares between handlers.
@@ -91,6 +93,7 @@ impl VmState {
             return Err(Status::failed_precondition("the VM is already initialized"));
         }
         let config = ChainConfig::from_bytes(&request.config_bytes).map_err(invalid)?;
+        crate::logging::apply(config.log_level, config.log_format);
         let genesis = genesis_block(&request.genesis_bytes).map_err(invalid)?;
         let chain_id = crate::rpc::convert::id(&request.chain_id, "chain id")?;
         let node_id = crate::rpc::convert::node_id(&request.node_id)?;
@@ -112,15 +115,36 @@ impl VmState {
         .map_err(|e| Status::failed_precondition(format!("opening the chain store: {e}")))?;
         let clients =
             NodeClients::connect_lazy(&request.server_addr, self.profile).map_err(invalid)?;
-        let handles = VmHandles::start(Arc::new(store), &config, clients)
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?;
+        let servers_stop = Shutdown::new();
+        let metrics_addr = match config.metrics_addr {
+            None => None,
+            Some(addr) => Some(
+                crate::metrics::serve_scrape(addr, self.metrics.clone(), servers_stop.clone())
+                    .await
+                    .map_err(|e| {
+                        Status::failed_precondition(format!(
+                            "chain config key `metrics-addr`: cannot serve metrics on {addr}: {e}"
+                        ))
+                    })?,
+            ),
+        };
+        let handles = match VmHandles::start(Arc::new(store), &config, clients).await {
+            Ok(handles) => handles,
+            Err(e) => {
+                servers_stop.trigger();
+                return Err(Status::internal(e.to_string()));
+            }
+        };
+        if let Some(addr) = metrics_addr {
+            tracing::info!(%addr, "serving Prometheus metrics at /metrics");
+        }
         let running = Running {
             handles,
             chain_id,
             node_id,
             http_addr: Arc::new(OnceCell::new()),
-            http_stop: Shutdown::new(),
+            metrics_addr,
+            servers_stop,
         };
         *self
             .running
@@ -138,7 +162,7 @@ impl VmState {
         self.lifecycle.shutdown_called.store(true, Ordering::SeqCst);
         let running = self.running.write().ok().and_then(|mut r| r.take());
         if let Some(running) = running {
-            running.http_stop.trigger();
+            running.servers_stop.trigger();
             running.handles.stop().await;
             tracing::info!(chain = %running.chain_id, "chain shut down");
         }

@@ -69,7 +69,7 @@ impl VmService {
             .get_or_try_init(|| {
                 crate::rpc::http_service::serve_http(
                     running.handles.clone(),
-                    running.http_stop.clone(),
+                    running.servers_stop.clone(),
                 )
             })
             .await

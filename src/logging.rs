@@ -1,0 +1,83 @@
+//! Logs to stderr, which the node copies into the chain's log file. The process starts logging at
+//! `info` in text (its environment is empty in plugin mode, so nothing else can be known yet);
+//! the chain config, read at Initialize, then sets the level and the format (text or JSON).
+//!
+//! Two formatting layers are installed, each behind a reloadable filter; switching the format
+//! turns one on and the other off, so no subscriber has to be replaced at run time.
+
+use crate::config::{LogFormat, LogLevel};
+use std::sync::OnceLock;
+use tracing_subscriber::filter::EnvFilter;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::{fmt, reload};
+
+type Reload = Box<dyn Fn(EnvFilter) -> Result<(), reload::Error> + Send + Sync>;
+
+struct Switches {
+    text: Reload,
+    json: Reload,
+    /// RUST_LOG, when set by hand (e.g. for `stampvm dev`): it wins over the chain config.
+    from_env: bool,
+}
+
+static SWITCHES: OnceLock<Switches> = OnceLock::new();
+
+fn off() -> EnvFilter {
+    EnvFilter::new("off")
+}
+
+/// Installs the global subscriber (once per process). `ansi`: colour, for a terminal only.
+pub fn init(ansi: bool) {
+    let from_env = std::env::var_os("RUST_LOG").is_some();
+    let initial = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (text_filter, text_handle) = reload::Layer::new(initial);
+    let (json_filter, json_handle) = reload::Layer::new(off());
+    // When the node dies our stderr pipe breaks; reporting that failure on stderr again would
+    // panic the logging thread (and it would reach no one).
+    let text = fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .log_internal_errors(false)
+        .with_filter(text_filter);
+    let json = fmt::layer()
+        .json()
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false)
+        .with_filter(json_filter);
+    if tracing_subscriber::registry()
+        .with(text)
+        .with(json)
+        .try_init()
+        .is_err()
+    {
+        return; // a subscriber exists already (tests): keep it
+    }
+    let _ = SWITCHES.set(Switches {
+        text: Box::new(move |filter| text_handle.reload(filter)),
+        json: Box::new(move |filter| json_handle.reload(filter)),
+        from_env,
+    });
+}
+
+/// Applies the chain config's level and format. A level set through RUST_LOG is kept.
+pub fn apply(level: LogLevel, format: LogFormat) {
+    let Some(switches) = SWITCHES.get() else {
+        return;
+    };
+    let filter = || {
+        if switches.from_env {
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level.as_str()))
+        } else {
+            EnvFilter::new(level.as_str())
+        }
+    };
+    let (on, off_switch) = match format {
+        LogFormat::Text => (&switches.text, &switches.json),
+        LogFormat::Json => (&switches.json, &switches.text),
+    };
+    // Turn the new one on first, so no event falls between the two.
+    let outcome = on(filter()).and_then(|()| off_switch(off()));
+    if let Err(e) = outcome {
+        tracing::warn!(error = %e, "could not apply the log settings");
+    }
+}
