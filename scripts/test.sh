@@ -3,7 +3,7 @@
 # launch the real plugin binary and drive it over loopback gRPC the way the node does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/ensure-system-deps.sh
+scripts/ensure-system-deps.sh --for-tests
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check

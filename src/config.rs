@@ -62,7 +62,7 @@ pub struct ChainConfig {
     /// RocksDB block cache, in MiB.
     pub rocksdb_cache_mb: u64,
     /// fsync every accept before answering the node. Turning it off trades crash safety for
-    /// speed: after a power loss the chain may restart behind the node's proposer VM.
+    /// speed: a power loss can lose the most recently accepted blocks.
     pub rocksdb_sync_writes: bool,
 }
 

@@ -18,10 +18,12 @@
 //! - [`config`]: the chain config (the node's `config_bytes`), defaults and validation.
 //! - [`logging`]: stderr logs, level and format switched by the chain config at run time.
 //! - [`shutdown`]: the one stop signal every long-running task watches.
+//! - [`clock`]: the local clock in the unit block timestamps use.
 
 pub mod actors;
 pub mod api;
 pub mod chain;
+pub mod clock;
 pub mod config;
 pub mod dev;
 pub mod host;

@@ -41,7 +41,9 @@ pub async fn run(engine_addr: &str, profile: Profile) -> Result<(), PluginError>
     let stop = lifecycle.stop.clone();
     let server = tokio::spawn(
         tonic::transport::Server::builder()
-            .add_service(VmService::new(state).into_server())
+            .add_service(crate::rpc::observe::observed(
+                VmService::new(state).into_server(),
+            ))
             .serve_with_incoming_shutdown(transport::incoming(listener), async move {
                 stop.wait().await
             }),

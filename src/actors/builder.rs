@@ -49,13 +49,6 @@ pub struct BuilderState {
 
 pub struct BuilderActor;
 
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 impl BuilderState {
     fn has_work(&self) -> bool {
         *self.args.pending.borrow() > 0
@@ -101,7 +94,7 @@ impl BuilderState {
             parent: parent.id,
             height: parent.block.height + 1,
             // Never before the parent, or our own block would fail verification.
-            timestamp: now_secs().max(parent.block.timestamp),
+            timestamp: crate::clock::unix_now().max(parent.block.timestamp),
             data,
         };
         let built = ask(

@@ -77,13 +77,6 @@ fn view(id: Id, block: Block, status: BlockStatus) -> BlockView {
     BlockView { id, block, status }
 }
 
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 impl ChainState {
     fn lookup(&self, id: &Id) -> Result<Option<BlockView>, ChainError> {
         if let Some(block) = self.processing.get(id) {
@@ -122,8 +115,12 @@ impl ChainState {
             return Err(ChainError::Rejected(id));
         }
         let parent = self.parent_status(&block.parent)?;
-        verify_child(&block, parent.as_ref().map(|(b, s)| (b, *s)), now_secs())
-            .map_err(|reason| ChainError::Invalid { id, reason })?;
+        verify_child(
+            &block,
+            parent.as_ref().map(|(b, s)| (b, *s)),
+            crate::clock::unix_now(),
+        )
+        .map_err(|reason| ChainError::Invalid { id, reason })?;
         self.processing.insert(id, block);
         metrics::counter!(crate::metrics::BLOCKS_VERIFIED_TOTAL).increment(1);
         metrics::histogram!(crate::metrics::BLOCK_VERIFY_SECONDS)

@@ -86,7 +86,7 @@ fn refused(reason: &ProposeError) {
         ProposeError::AlreadyAccepted(_) => "already_accepted",
         ProposeError::Backend(_) => "internal",
     };
-    metrics::counter!(crate::metrics::PAYLOADS_REFUSED_TOTAL, "reason" => reason).increment(1);
+    metrics::counter!(crate::metrics::PAYLOADS_REFUSED_TOTAL, crate::metrics::LABEL_REASON => reason).increment(1);
 }
 
 impl Actor for MempoolActor {

@@ -154,17 +154,20 @@ impl VmHandles {
         let _ = self.gossip.cast(GossipMsg::Incoming(peer, bytes));
     }
 
-    /// True while every actor is running.
-    pub fn actors_alive(&self) -> bool {
-        use ractor::ActorStatus::Running;
+    /// The actors that have stopped or are stopping, each with its status (empty while all are
+    /// alive). ractor's `ACTIVE_STATES` counts `Starting` too: an actor is in it until its task
+    /// first runs, just after spawn.
+    pub fn stopped_actors(&self) -> Vec<String> {
         [
-            self.chain.get_status(),
-            self.mempool.get_status(),
-            self.builder.get_status(),
-            self.gossip.get_status(),
+            ("chain", self.chain.get_status()),
+            ("mempool", self.mempool.get_status()),
+            ("builder", self.builder.get_status()),
+            ("gossip", self.gossip.get_status()),
         ]
-        .iter()
-        .all(|status| *status == Running)
+        .into_iter()
+        .filter(|(_, status)| !ractor::ACTIVE_STATES.contains(status))
+        .map(|(name, status)| format!("{name} ({status:?})"))
+        .collect()
     }
 }
 

@@ -9,6 +9,7 @@ use super::backend::{Backend, BackendError, BlockView, ProposeError};
 use super::data::{format_payload, parse_payload, Encoding};
 use super::jsonrpc::{self, Body, Call, Entry, RpcError};
 use crate::chain::Id;
+use crate::metrics::{JSONRPC_REQUESTS_TOTAL, LABEL_METHOD, LABEL_OUTCOME};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -37,22 +38,65 @@ pub async fn handle_body<B: Backend>(backend: &B, body: &[u8]) -> Option<Vec<u8>
     }
 }
 
-/// Runs one entry (also a notification: its side effects happen, its reply is dropped).
+/// Runs one entry (also a notification: its side effects happen, its reply is dropped), and
+/// counts it in `stampvm_jsonrpc_requests_total`.
 async fn run<B: Backend>(backend: &B, entry: Entry<'_>) -> Option<String> {
-    let outcome = match &entry.call {
-        Ok(call) => dispatch(backend, call).await,
-        Err(error) => Err(error.clone()),
+    let (method, answer) = match &entry.call {
+        Ok(call) => (method_label(call), dispatch(backend, call).await),
+        Err(error) => (UNKNOWN_METHOD, Err(error.clone())),
     };
-    jsonrpc::encode_reply(entry.id, &outcome)
+    let outcome = match &answer {
+        Ok(answer) if answer.refused => "refused",
+        Ok(_) => "ok",
+        Err(_) => "error",
+    };
+    metrics::counter!(JSONRPC_REQUESTS_TOTAL, LABEL_METHOD => method, LABEL_OUTCOME => outcome)
+        .increment(1);
+    jsonrpc::encode_reply(entry.id, &answer.map(|answer| answer.result))
+}
+
+/// The `method` label of a request that names no method we have (or could not be read).
+const UNKNOWN_METHOD: &str = "unknown";
+
+/// The methods we serve, by the name [`dispatch`] matches and the name clients send, which is also
+/// the `method` label: a fixed set, so clients cannot grow the label set.
+const METHODS: [(&str, &str); 5] = [
+    ("ProposeBlock", "timestampvm.proposeBlock"),
+    ("GetBlock", "timestampvm.getBlock"),
+    ("GetBlockByHeight", "timestampvm.getBlockByHeight"),
+    ("LastAccepted", "timestampvm.lastAccepted"),
+    ("MempoolSize", "timestampvm.mempoolSize"),
+];
+
+fn method_label(call: &Call<'_>) -> &'static str {
+    if call.service() != SERVICE {
+        return UNKNOWN_METHOD;
+    }
+    METHODS
+        .iter()
+        .find(|(method, _)| *method == call.method())
+        .map_or(UNKNOWN_METHOD, |(_, label)| label)
+}
+
+/// A method's reply, and whether it is a refusal (`Success: false`) rather than a plain success.
+struct Answer {
+    result: Box<RawValue>,
+    refused: bool,
 }
 
 /// Finds the method (gorilla's order: service, method, then params) and runs it.
-async fn dispatch<B: Backend>(backend: &B, call: &Call<'_>) -> Result<Box<RawValue>, RpcError> {
+async fn dispatch<B: Backend>(backend: &B, call: &Call<'_>) -> Result<Answer, RpcError> {
     if call.service() != SERVICE {
         return Err(RpcError::UnknownService(call.name.clone()));
     }
-    match call.method() {
-        "ProposeBlock" => to_raw(&propose_block(backend, params(call.params)?).await?),
+    let result = match call.method() {
+        "ProposeBlock" => {
+            let reply = propose_block(backend, params(call.params)?).await?;
+            return Ok(Answer {
+                result: to_raw(&reply)?,
+                refused: !reply.success,
+            });
+        }
         "GetBlock" => to_raw(&get_block(backend, params(call.params)?).await?),
         "GetBlockByHeight" => to_raw(&get_block_by_height(backend, params(call.params)?).await?),
         "LastAccepted" => {
@@ -72,7 +116,11 @@ async fn dispatch<B: Backend>(backend: &B, call: &Call<'_>) -> Result<Box<RawVal
             })
         }
         _ => Err(RpcError::UnknownMethod(call.name.clone())),
-    }
+    }?;
+    Ok(Answer {
+        result,
+        refused: false,
+    })
 }
 
 fn to_raw<T: Serialize>(reply: &T) -> Result<Box<RawValue>, RpcError> {

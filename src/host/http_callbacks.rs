@@ -1,25 +1,22 @@
 //! The gateway's `/http.HTTP/Handle` calls (shared/spec/node-behaviour.md section 8.4, wire-45.md
-//! sections 2.5, 4.5 and 4.6): the Go-shaped `http.Request`, and the per-request gRPC server the
-//! node runs for each call, through which the plugin reads the request body (`io.reader.Reader`)
-//! and writes its response (`http.responsewriter.Writer`). The gateway buffers the whole response,
-//! so "writing" here means recording what the plugin sent; once `Handle` returns the record
-//! becomes one buffered reply.
+//! sections 2.5, 4.5 and 4.6): the per-request gRPC server the node runs for each call, through
+//! which the plugin reads the request body (`io.reader.Reader`) and writes its response
+//! (`http.responsewriter.Writer`). The Go-shaped `http.Request` itself is built in `go_http`. The
+//! gateway buffers the whole response, so "writing" here means recording what the plugin sent;
+//! once `Handle` returns the record becomes one buffered reply.
 
-use crate::host::gateway::{header_elements, request_target};
+use super::go_http::go_request;
 use crate::rpc::pb::http::http_client::HttpClient;
 use crate::rpc::pb::http::responsewriter::writer_server::{Writer, WriterServer};
 use crate::rpc::pb::http::responsewriter::{
     Header, HijackResponse, WriteHeaderRequest, WriteRequest, WriteResponse,
 };
-use crate::rpc::pb::http::{
-    self as pb, Element, HandleSimpleHttpResponse, HttpRequest, ResponseWriter,
-};
+use crate::rpc::pb::http::{Element, HandleSimpleHttpResponse, HttpRequest, ResponseWriter};
 use crate::rpc::pb::io::reader::reader_server::{Reader, ReaderServer};
 use crate::rpc::pb::io::reader::{Error as ReadError, ErrorCode, ReadRequest, ReadResponse};
 use crate::rpc::transport;
 use axum::body::Bytes;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, Version};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::oneshot;
@@ -65,82 +62,6 @@ pub(crate) async fn call_handle(
         }),
         (Err(status), None) => Err(status),
     }
-}
-
-/// The `http.Request` Go's server would have built for this request.
-fn go_request(parts: &Parts, remote: SocketAddr, body_len: usize) -> pb::Request {
-    let (proto, major, minor) = match parts.version {
-        Version::HTTP_09 => ("HTTP/0.9", 0, 9),
-        Version::HTTP_10 => ("HTTP/1.0", 1, 0),
-        Version::HTTP_2 => ("HTTP/2.0", 2, 0),
-        Version::HTTP_3 => ("HTTP/3.0", 3, 0),
-        _ => ("HTTP/1.1", 1, 1),
-    };
-    let text = |name| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    let content_length = text(header::CONTENT_LENGTH)
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(if body_len == 0 { 0 } else { -1 });
-    let host = parts
-        .uri
-        .authority()
-        .map(|a| a.as_str())
-        .or(text(header::HOST));
-    let raw_path = parts.uri.path();
-    let path = percent_decode(raw_path);
-    pb::Request {
-        method: parts.method.to_string(),
-        url: Some(pb::Url {
-            raw_path: if path == raw_path {
-                String::new()
-            } else {
-                raw_path.to_owned()
-            },
-            path,
-            raw_query: parts.uri.query().unwrap_or_default().to_owned(),
-            ..Default::default()
-        }),
-        proto: proto.to_owned(),
-        proto_major: major,
-        proto_minor: minor,
-        header: header_elements(&parts.headers),
-        content_length,
-        transfer_encoding: text(header::TRANSFER_ENCODING)
-            .map(str::to_owned)
-            .into_iter()
-            .collect(),
-        host: host.unwrap_or_default().to_owned(),
-        remote_addr: remote.to_string(),
-        request_uri: request_target(parts),
-        ..Default::default()
-    }
-}
-
-/// Decodes `%XX` escapes as Go's `URL.Path` holds them; malformed escapes stay as written.
-fn percent_decode(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// How long the per-request server may take to finish its calls once `Handle` has returned.
@@ -324,42 +245,6 @@ impl Reader for BodyReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_are_decoded_like_go() {
-        assert_eq!(percent_decode("/a%20b%zz%4"), "/a b%zz%4");
-        assert_eq!(percent_decode("/ext/bc/x"), "/ext/bc/x");
-    }
-
-    #[test]
-    fn go_request_fields() {
-        let request = axum::http::Request::post("/p%20q?x=1")
-            .header("host", "example:9650")
-            .header("content-length", "3")
-            .header("x-test", "a")
-            .body(())
-            .unwrap();
-        let (parts, ()) = request.into_parts();
-        let go = go_request(&parts, "127.0.0.1:5".parse().unwrap(), 3);
-        assert_eq!(
-            (go.proto.as_str(), go.proto_major, go.proto_minor),
-            ("HTTP/1.1", 1, 1)
-        );
-        let url = go.url.unwrap();
-        assert_eq!(
-            (url.path.as_str(), url.raw_path.as_str()),
-            ("/p q", "/p%20q")
-        );
-        assert_eq!(url.raw_query, "x=1");
-        assert_eq!((go.host.as_str(), go.content_length), ("example:9650", 3));
-        assert_eq!(go.request_uri, "/p%20q?x=1");
-        assert_eq!(go.remote_addr, "127.0.0.1:5");
-        let keys: Vec<&str> = go.header.iter().map(|e| e.key.as_str()).collect();
-        assert!(
-            keys.contains(&"X-Test") && !keys.contains(&"Host"),
-            "{keys:?}"
-        );
-    }
     use crate::rpc::pb::http::responsewriter::writer_client::WriterClient;
     use crate::rpc::pb::io::reader::reader_client::ReaderClient;
 

@@ -1,11 +1,12 @@
 //! The node's server at `InitializeRequest.server_addr`: `appsender.AppSender` and
 //! `messenger.Messenger` on one loopback port (wire-45.md 2.4, node-behaviour.md 6.1).
 //!
-//! App messages travel through a [`Network`] shared by several hosts in one process: gossip from
-//! node X reaches the other nodes' plugins as `vm.VM/AppGossip{node_id: X}`, requests and replies
-//! as `AppRequest`/`AppResponse`/`AppRequestFailed`. Deliveries run in spawned tasks, so the
-//! plugin's send call returns at once, as it does on the node.
+//! App messages travel through a [`Network`] (`network.rs`) shared by several hosts in one
+//! process: gossip from node X reaches the other nodes' plugins as `vm.VM/AppGossip{node_id: X}`,
+//! requests and replies as `AppRequest`/`AppResponse`/`AppRequestFailed`. Deliveries run in
+//! spawned tasks, so the plugin's send call returns at once, as it does on the node.
 
+use super::network::{sample, RequestKey};
 use super::vm_client::VmClient;
 use crate::chain::id::NodeId;
 use crate::rpc::pb::appsender::{self, app_sender_server};
@@ -13,12 +14,10 @@ use crate::rpc::pb::messenger::{self, messenger_server};
 use crate::rpc::pb::vm as pb;
 use crate::rpc::transport;
 use crate::shutdown::Shutdown;
-use dashmap::DashMap;
 use std::collections::HashSet;
-use std::hash::{BuildHasher, RandomState};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tonic::{Request, Response, Status};
 
@@ -29,82 +28,10 @@ pub const APP_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The status text of a Notify while one message is already queued.
 pub const FULL_MESSAGE_QUEUE: &str = "full message queue";
 
-/// The nodes of a simulated network: who runs which plugin. Clone it into each host.
-#[derive(Debug, Clone, Default)]
-pub struct Network {
-    inner: Arc<NetworkInner>,
-}
-
-#[derive(Debug, Default)]
-struct NetworkInner {
-    nodes: DashMap<NodeId, VmClient>,
-    /// Outstanding app requests: (requester, responder, request_id).
-    pending: DashMap<(NodeId, NodeId, u32), ()>,
-}
-
-impl Network {
-    pub fn new() -> Network {
-        Network::default()
-    }
-
-    /// Makes `node_id`'s plugin reachable for app messages (replaces an earlier registration).
-    pub fn register(&self, node_id: NodeId, client: VmClient) {
-        self.inner.nodes.insert(node_id, client);
-    }
-
-    /// Takes a node off the network (it crashed or stopped); returns whether it was there.
-    pub fn unregister(&self, node_id: &NodeId) -> bool {
-        self.inner.nodes.remove(node_id).is_some()
-    }
-
-    /// Registers `node_id` and tells it and every other node about each other with
-    /// `vm.VM/Connected`, as peers connecting do. Failed calls are logged. Call it after the
-    /// node's `start_chain`: the node sends peers' Connected after SetState(BOOTSTRAPPING).
-    pub async fn join(&self, node_id: NodeId, client: VmClient, version: &super::ClientVersion) {
-        for (peer, peer_client) in self.peers_of(node_id) {
-            announce(&client, peer, version).await;
-            announce(&peer_client, node_id, version).await;
-        }
-        self.register(node_id, client);
-    }
-
-    /// Unregisters `node_id` and sends `vm.VM/Disconnected` about it to every other node.
-    pub async fn leave(&self, node_id: NodeId) {
-        self.unregister(&node_id);
-        for (peer, client) in self.peers_of(node_id) {
-            let request = pb::DisconnectedRequest {
-                node_id: node_id.0.to_vec(),
-            };
-            if let Err(error) = client.disconnected(request).await {
-                tracing::warn!(%peer, %error, "Disconnected failed");
-            }
-        }
-    }
-
-    /// Every registered node.
-    pub fn node_ids(&self) -> Vec<NodeId> {
-        self.inner.nodes.iter().map(|e| *e.key()).collect()
-    }
-
-    /// The client of `node_id`'s plugin, if registered.
-    pub fn client(&self, node_id: &NodeId) -> Option<VmClient> {
-        self.inner.nodes.get(node_id).map(|e| e.value().clone())
-    }
-
-    fn peers_of(&self, node_id: NodeId) -> Vec<(NodeId, VmClient)> {
-        let entries = self.inner.nodes.iter();
-        entries
-            .filter(|e| *e.key() != node_id)
-            .map(|e| (*e.key(), e.value().clone()))
-            .collect()
-    }
-}
-
-async fn announce(client: &VmClient, peer: NodeId, version: &super::ClientVersion) {
-    if let Err(error) = client.connected(version.connected_request(peer)).await {
-        tracing::warn!(%peer, %error, "Connected failed");
-    }
-}
+/// [`Network`] used to live here; the old path keeps working.
+pub use super::network::Network;
+/// [`NotifySlot`] used to live here; the old path keeps working.
+pub use super::notify_slot::NotifySlot;
 
 /// A snapshot of what one node's services have handled; tests compare these.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -135,47 +62,6 @@ struct Counters {
     app_errors: AtomicU64,
     notifies: AtomicU64,
     notifies_refused: AtomicU64,
-}
-
-/// The node's one-message queue between Messenger.Notify and the engine (capacity 1): a second
-/// message while one waits is refused, never queued or dropped silently.
-#[derive(Debug, Default)]
-pub struct NotifySlot {
-    slot: Mutex<Option<i32>>,
-    filled: tokio::sync::Notify,
-}
-
-impl NotifySlot {
-    /// Puts `message` in the slot; `false` if the slot was full.
-    pub fn offer(&self, message: i32) -> bool {
-        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.is_some() {
-            return false;
-        }
-        *slot = Some(message);
-        drop(slot);
-        self.filled.notify_one();
-        true
-    }
-
-    /// Empties the slot without waiting.
-    pub fn take(&self) -> Option<i32> {
-        self.slot
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-    }
-
-    /// Waits for a message and empties the slot. Meant for one consumer (the engine).
-    pub async fn next(&self) -> i32 {
-        loop {
-            if let Some(message) = self.take() {
-                return message;
-            }
-            // notify_one stores a permit if we are not waiting yet, so no wake-up is lost.
-            self.filled.notified().await;
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -300,17 +186,6 @@ fn node_id(bytes: &[u8]) -> Result<NodeId, Status> {
     })
 }
 
-/// `count` nodes drawn at random from `candidates` (all of them if there are fewer).
-fn sample(mut candidates: Vec<NodeId>, count: u64) -> Vec<NodeId> {
-    let seed = RandomState::new();
-    for i in (1..candidates.len()).rev() {
-        let j = (seed.hash_one(i) % (i as u64 + 1)) as usize;
-        candidates.swap(i, j);
-    }
-    candidates.truncate(usize::try_from(count).unwrap_or(usize::MAX));
-    candidates
-}
-
 #[tonic::async_trait]
 impl app_sender_server::AppSender for NodeServices {
     async fn send_app_gossip(
@@ -371,7 +246,7 @@ impl app_sender_server::AppSender for NodeServices {
         let started = tokio::time::Instant::now();
         for target in targets {
             let key = (me, target, msg.request_id);
-            self.shared.network.inner.pending.insert(key, ());
+            self.shared.network.expect_reply(key);
             let request = pb::AppRequestMsg {
                 node_id: me.0.to_vec(),
                 request_id: msg.request_id,
@@ -390,7 +265,7 @@ impl app_sender_server::AppSender for NodeServices {
                     }
                     None => tracing::debug!(%target, "AppRequest to a node not on the network"),
                 }
-                if network.inner.pending.remove(&key).is_some() {
+                if network.settle(&key) {
                     fail_request(&network, key, -1, "timed out").await;
                 }
             });
@@ -407,7 +282,7 @@ impl app_sender_server::AppSender for NodeServices {
         let me = self.shared.node_id;
         self.shared.counters.app_responses.fetch_add(1, Relaxed);
         let key = (requester, me, msg.request_id);
-        if self.shared.network.inner.pending.remove(&key).is_none() {
+        if !self.shared.network.settle(&key) {
             tracing::debug!(%requester, id = msg.request_id, "unexpected AppResponse dropped");
             return Ok(Response::new(()));
         }
@@ -431,7 +306,7 @@ impl app_sender_server::AppSender for NodeServices {
         let me = self.shared.node_id;
         self.shared.counters.app_errors.fetch_add(1, Relaxed);
         let key = (requester, me, msg.request_id);
-        if self.shared.network.inner.pending.remove(&key).is_some() {
+        if self.shared.network.settle(&key) {
             let network = self.shared.network.clone();
             tokio::spawn(async move {
                 fail_request(&network, key, msg.error_code, &msg.error_message).await;
@@ -442,7 +317,7 @@ impl app_sender_server::AppSender for NodeServices {
 }
 
 /// Delivers `AppRequestFailed` to the requester of `(requester, responder, request_id)`.
-async fn fail_request(network: &Network, key: (NodeId, NodeId, u32), code: i32, text: &str) {
+async fn fail_request(network: &Network, key: RequestKey, code: i32, text: &str) {
     let (requester, responder, request_id) = key;
     let Some(client) = network.client(&requester) else {
         return;
@@ -473,32 +348,5 @@ impl messenger_server::Messenger for NodeServices {
             counters.notifies_refused.fetch_add(1, Relaxed);
             Err(Status::unknown(FULL_MESSAGE_QUEUE))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // The node's queue holds one message: a second offer is refused until the engine drains it.
-    #[tokio::test]
-    async fn notify_slot_holds_one_message() {
-        let slot = NotifySlot::default();
-        assert!(slot.offer(1));
-        assert!(!slot.offer(1));
-        assert_eq!(slot.next().await, 1);
-        assert_eq!(slot.take(), None);
-        assert!(slot.offer(2));
-        assert_eq!(slot.take(), Some(2));
-    }
-
-    #[test]
-    fn sampling_takes_at_most_count_distinct_nodes() {
-        let nodes: Vec<NodeId> = (0..10u8).map(|i| NodeId([i; 20])).collect();
-        let picked = sample(nodes.clone(), 3);
-        assert_eq!(picked.len(), 3);
-        assert_eq!(picked.iter().collect::<HashSet<_>>().len(), 3);
-        assert_eq!(sample(nodes, u64::MAX).len(), 10);
-        assert!(sample(Vec::new(), 5).is_empty());
     }
 }

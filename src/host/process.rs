@@ -3,10 +3,12 @@
 //! and the `GRPC_*`/`GODEBUG*` variables, null stdin, stdout/stderr copied into our log, a
 //! parent-death signal, a 5 s handshake budget, and SIGTERM → grace → SIGKILL to stop.
 //!
-//! One supervisor task owns the `Child`: it alone reaps it, and signals go through it, so a signal
-//! can never hit a recycled PID.
+//! The `Child` itself belongs to a supervisor task (`supervisor.rs`) and its output to the
+//! copying tasks (`output.rs`); this module starts them and holds the handles.
 
+use super::output::copy_output;
 use super::runtime::{HandshakeOutcome, RuntimeConfig, RuntimeEndpoint, NODE_VERSION};
+use super::supervisor::{send_signal, supervise, terminate, wait_exit, Control};
 use super::vm_client::VmClient;
 use super::HostError;
 use crate::rpc::protocol::{HostFlavour, LATEST};
@@ -15,17 +17,13 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
-use tokio::process::{Child, Command};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::process::Command;
+use tokio::sync::{mpsc, watch};
 
 /// The node's `DefaultHandshakeTimeout`.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The node's `DefaultGracefulTimeout`: how long SIGTERM may take before SIGKILL.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
-/// Longest piece of plugin output copied as one log line; longer lines are split, never buffered
-/// without bound.
-const MAX_LINE: u64 = 64 * 1024;
 
 /// How to start a plugin. [`LaunchOptions::new`] gives the node's defaults.
 #[derive(Debug, Clone)]
@@ -46,6 +44,11 @@ pub struct LaunchOptions {
     pub node_version: String,
     /// Not something the node does: extra variables for tests and wrappers (e.g. `RUST_LOG`).
     pub extra_env: Vec<(OsString, OsString)>,
+    /// Not something the node does: also send every line the plugin writes to stdout or stderr
+    /// here, without the `[name] ` prefix and the newline (a line over 64 KiB arrives in pieces).
+    /// Copying to our stderr goes on either way. The copying tasks drop their senders at EOF,
+    /// so the channel closes after the plugin exits unless the caller kept a sender of its own.
+    pub output: Option<mpsc::UnboundedSender<String>>,
 }
 
 impl LaunchOptions {
@@ -65,17 +68,9 @@ impl LaunchOptions {
             name,
             node_version: NODE_VERSION.into(),
             extra_env: Vec::new(),
+            output: None,
         }
     }
-}
-
-/// Requests to the supervisor task.
-enum Control {
-    /// Send `signal`; the reply says whether the process was still there to receive it.
-    Signal {
-        signal: i32,
-        reply: oneshot::Sender<std::io::Result<bool>>,
-    },
 }
 
 /// A running, handshaken plugin. Dropping it kills the process (SIGKILL) if it still runs.
@@ -114,16 +109,7 @@ impl PluginProcess {
         let pid = child.id().unwrap_or(0);
         let (control, control_rx) = mpsc::channel(8);
         let (exit_tx, exit) = watch::channel(None);
-        for (stream, reader) in [
-            ("stdout", child.stdout.take().map(boxed)),
-            ("stderr", child.stderr.take().map(boxed)),
-        ] {
-            if let Some(reader) = reader {
-                let weak = control.downgrade();
-                let (name, exit) = (options.name.clone(), exit.clone());
-                tokio::spawn(pump(reader, name, stream, weak, exit));
-            }
-        }
+        copy_output(&mut child, &options, &control, &exit);
         tokio::spawn(supervise(child, control_rx, exit_tx, options.name.clone()));
         tracing::debug!(name = %options.name, pid, "plugin started");
 
@@ -281,151 +267,6 @@ fn command(options: &LaunchOptions, engine_addr: &str) -> Command {
     command
 }
 
-fn boxed<R: AsyncRead + Send + Unpin + 'static>(reader: R) -> Box<dyn AsyncRead + Send + Unpin> {
-    Box::new(reader)
-}
-
-/// Owns the child: reaps it, publishes its exit status, delivers signals, and kills it when the
-/// [`PluginProcess`] is dropped (every control sender gone).
-async fn supervise(
-    mut child: Child,
-    mut control: mpsc::Receiver<Control>,
-    exit: watch::Sender<Option<ExitStatus>>,
-    name: String,
-) {
-    let status = loop {
-        tokio::select! {
-            status = child.wait() => break status,
-            request = control.recv() => match request {
-                Some(Control::Signal { signal, reply }) => {
-                    let _ = reply.send(deliver(&child, signal));
-                }
-                None => {
-                    let _ = child.start_kill();
-                    break child.wait().await;
-                }
-            },
-        }
-    };
-    match status {
-        Ok(status) => {
-            tracing::debug!(%name, %status, "plugin exited");
-            exit.send_replace(Some(status));
-        }
-        Err(error) => tracing::warn!(%name, %error, "cannot reap the plugin"),
-    }
-}
-
-/// `kill(2)` on a child that has not been reaped yet (so its PID cannot have been reused).
-fn deliver(child: &Child, signal: i32) -> std::io::Result<bool> {
-    let Some(pid) = child.id() else {
-        return Ok(false);
-    };
-    let pid = libc::pid_t::try_from(pid).map_err(std::io::Error::other)?;
-    // SAFETY: kill has no memory-safety preconditions.
-    if unsafe { libc::kill(pid, signal) } == 0 {
-        Ok(true)
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-async fn send_signal(control: &mpsc::Sender<Control>, signal: i32) -> std::io::Result<bool> {
-    let (reply, answer) = oneshot::channel();
-    if control
-        .send(Control::Signal { signal, reply })
-        .await
-        .is_err()
-    {
-        return Ok(false); // supervisor finished: the process is reaped
-    }
-    answer.await.unwrap_or(Ok(false))
-}
-
-async fn wait_exit(
-    mut exit: watch::Receiver<Option<ExitStatus>>,
-    timeout: Duration,
-) -> Option<ExitStatus> {
-    let waited = tokio::time::timeout(timeout, exit.wait_for(Option::is_some)).await;
-    match waited {
-        Ok(Ok(status)) => *status,
-        _ => None,
-    }
-}
-
-async fn terminate(
-    control: &mpsc::Sender<Control>,
-    exit: watch::Receiver<Option<ExitStatus>>,
-    grace: Duration,
-    name: &str,
-) -> Result<ExitStatus, String> {
-    if let Some(status) = *exit.borrow() {
-        return Ok(status);
-    }
-    send_signal(control, libc::SIGTERM)
-        .await
-        .map_err(|e| format!("SIGTERM: {e}"))?;
-    if let Some(status) = wait_exit(exit.clone(), grace).await {
-        return Ok(status);
-    }
-    tracing::warn!(%name, ?grace, "plugin ignored SIGTERM; sending SIGKILL");
-    send_signal(control, libc::SIGKILL)
-        .await
-        .map_err(|e| format!("SIGKILL: {e}"))?;
-    wait_exit(exit, Duration::from_secs(5))
-        .await
-        .ok_or_else(|| "no exit status after SIGKILL".to_string())
-}
-
-/// Copies one pipe into our stderr, line by line with a `[name] ` prefix, until EOF, so the
-/// plugin never blocks on a full pipe. At EOF the plugin has closed its output: the node takes
-/// that as the end of the process and stops it.
-async fn pump(
-    reader: Box<dyn AsyncRead + Send + Unpin>,
-    name: String,
-    stream: &'static str,
-    control: mpsc::WeakSender<Control>,
-    exit: watch::Receiver<Option<ExitStatus>>,
-) {
-    use std::io::Write;
-    let mut reader = BufReader::new(reader);
-    let prefix = format!("[{name}] ");
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match (&mut reader)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut line)
-            .await
-        {
-            Ok(0) => break,
-            Ok(_) => {
-                let mut out = Vec::with_capacity(prefix.len() + line.len() + 1);
-                out.extend_from_slice(prefix.as_bytes());
-                out.extend_from_slice(&line);
-                if !out.ends_with(b"\n") {
-                    out.push(b'\n');
-                }
-                // A host whose stderr is gone still keeps draining the pipe.
-                let _ = std::io::stderr().lock().write_all(&out);
-            }
-            Err(error) => {
-                tracing::warn!(%name, stream, %error, "cannot read plugin output");
-                break;
-            }
-        }
-    }
-    if exit.borrow().is_some() {
-        return;
-    }
-    if let Some(control) = control.upgrade() {
-        tracing::debug!(%name, stream, "plugin closed its {stream}; stopping it");
-        if let Err(error) = terminate(&control, exit, DEFAULT_GRACE, &name).await {
-            tracing::warn!(%name, %error, "could not stop the plugin");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,5 +339,30 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, HostError::Spawn { .. }), "{error}");
+    }
+
+    // Every line the plugin writes, on either pipe, reaches the sink without the `[name] `
+    // prefix, even when the plugin dies before the handshake; the channel then closes.
+    #[tokio::test]
+    async fn output_lines_reach_the_sink() {
+        let (_dir, path) = script("echo hello\necho 'to stderr' >&2\nexit 3\n");
+        let (sink, mut lines) = mpsc::unbounded_channel();
+        let mut options = sh_options(&path);
+        options.output = Some(sink);
+        let error = PluginProcess::launch(options).await.unwrap_err();
+        assert!(
+            matches!(error, HostError::ExitedBeforeHandshake { .. }),
+            "{error}"
+        );
+        let mut seen = Vec::new();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), lines.recv()).await {
+                Ok(Some(line)) => seen.push(line),
+                Ok(None) => break,
+                Err(_) => panic!("the sink is still open after the plugin exited: {seen:?}"),
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, ["hello", "to stderr"]);
     }
 }

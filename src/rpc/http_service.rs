@@ -207,7 +207,7 @@ pub async fn serve_http<B: Backend>(backend: B, shutdown: Shutdown) -> std::io::
         .max_encoding_message_size(usize::MAX);
     tokio::spawn(async move {
         let served = tonic::transport::Server::builder()
-            .add_service(service)
+            .add_service(crate::rpc::observe::observed(service))
             .serve_with_incoming_shutdown(transport::incoming(listener), shutdown.wait())
             .await;
         if let Err(error) = served {

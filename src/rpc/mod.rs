@@ -7,6 +7,7 @@ pub mod handshake;
 pub mod health;
 pub mod http_service;
 pub mod lifecycle;
+pub mod observe;
 pub mod pb;
 pub mod protocol;
 pub mod transport;

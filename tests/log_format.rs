@@ -1,0 +1,246 @@
+//! The chain config's `log-format` and `log-level` keys (src/config.rs) take effect at Initialize,
+//! seen from the node's side: the test reads every line the real plugin writes, through the
+//! host's output sink ([`LaunchOptions::output`]).
+//!
+//! - `{"log-format": "json", "log-level": "debug"}`: every line after Initialize is a JSON object
+//!   with a `level` and a `fields` object; the `chain initialized` event is one, with its message
+//!   in `fields.message`; and debug events of the plugin appear. Fails on any plain-text line.
+//! - No chain config: lines stay plain text, none is a JSON object, and none is at DEBUG or TRACE.
+//! - `{"log-level": "info", "log-format": "json"}` and 50 proposals through the HTTP gateway:
+//!   no INFO-or-louder line names a proposed payload or mentions payloads, proposals or the
+//!   mempool, and the whole stretch from the first proposal until all 50 are in the mempool
+//!   (plus a build interval) holds fewer than 10 INFO-or-louder lines: a line per payload fails.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use stampvm::api::data::{format_payload, Encoding};
+use stampvm::host::gateway::Gateway;
+use stampvm::host::{ChainParams, LaunchOptions, Network, NodeServices, PluginProcess};
+use stampvm::shutdown::Shutdown;
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Every line the plugin has written so far, without the host's `[name] ` prefix.
+struct PluginLog {
+    receiver: mpsc::UnboundedReceiver<String>,
+    lines: Vec<String>,
+}
+
+impl PluginLog {
+    /// Takes in whatever has arrived, without waiting.
+    fn drain(&mut self) {
+        while let Ok(line) = self.receiver.try_recv() {
+            self.lines.push(line);
+        }
+    }
+
+    /// Waits (bounded) for a line containing `needle`; returns its index.
+    async fn wait_for(&mut self, needle: &str) -> usize {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(index) = self.lines.iter().position(|l| l.contains(needle)) {
+                return index;
+            }
+            match tokio::time::timeout_at(deadline, self.receiver.recv()).await {
+                Ok(Some(line)) => self.lines.push(line),
+                Ok(None) => panic!("the plugin's output ended without {needle:?}"),
+                Err(_) => panic!("no line with {needle:?} in 10 s: {:#?}", self.lines),
+            }
+        }
+    }
+
+    /// Reads until the plugin has closed both pipes (it exited), bounded.
+    async fn until_closed(&mut self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, self.receiver.recv()).await {
+                Ok(Some(line)) => self.lines.push(line),
+                Ok(None) => return,
+                Err(_) => panic!("the plugin's output is still open 10 s after it stopped"),
+            }
+        }
+    }
+}
+
+/// `tests/common`'s `start_node` with the plugin's output captured. Waits for the plugin's
+/// `handshake accepted` line before starting the chain, so every line from `first_after_handshake`
+/// on was written after that point, and the ones before it in the startup format (text, info).
+async fn start_logged(name: &str, config: &str, dir: &Path) -> (TestNode, PluginLog, usize) {
+    let node = node_id(1);
+    let shutdown = Shutdown::new();
+    let (services_addr, services) = NodeServices::serve(node, Network::new(), shutdown.clone())
+        .await
+        .expect("node services bind");
+    let (sink, receiver) = mpsc::unbounded_channel();
+    let mut options = LaunchOptions::new(plugin_binary());
+    options.name = name.to_owned();
+    options.output = Some(sink);
+    let process = PluginProcess::launch(options)
+        .await
+        .expect("plugin launches and handshakes");
+    let mut log = PluginLog {
+        receiver,
+        lines: Vec::new(),
+    };
+    let first_after_handshake = log.wait_for("handshake accepted").await + 1;
+
+    let client = process.vm_client().await.expect("dial the plugin");
+    let mut params = ChainParams::new(node, dir, GENESIS.to_vec(), services_addr.to_string());
+    params.config_bytes = config.as_bytes().to_vec();
+    let started = client.start_chain(&params).await.expect("chain starts");
+    let gateway = Gateway::bind("127.0.0.1:0".parse().unwrap(), node)
+        .await
+        .expect("gateway binds");
+    let handlers = started
+        .handlers
+        .iter()
+        .map(|h| (h.prefix.clone(), h.server_addr.clone()))
+        .collect();
+    gateway
+        .register_chain(params.chain_id, handlers, started.http_handler_addr.clone())
+        .expect("handlers mount");
+    gateway.set_ready(params.chain_id, true);
+    gateway.spawn(shutdown.clone());
+    let node = TestNode {
+        process,
+        client,
+        services,
+        node_id: node,
+        params,
+        started,
+        gateway,
+        shutdown,
+    };
+    (node, log, first_after_handshake)
+}
+
+/// The line as a JSON object, if it is one.
+fn json_object(line: &str) -> Option<serde_json::Map<String, Value>> {
+    match serde_json::from_str(line) {
+        Ok(Value::Object(object)) => Some(object),
+        _ => None,
+    }
+}
+
+const LEVELS: [&str; 5] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
+
+#[tokio::test]
+async fn json_format_and_debug_level_apply_after_initialize() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = r#"{"log-format": "json", "log-level": "debug"}"#;
+    let (node, mut log, after) = start_logged("json-debug", config, dir.path()).await;
+    log.wait_for("chain initialized").await;
+    node.stop().await;
+    log.until_closed().await;
+
+    // Before Initialize the plugin logs in its startup format: text.
+    assert!(after > 0 && log.lines[..after].iter().all(|l| json_object(l).is_none()));
+    let lines = &log.lines[after..];
+    let mut stampvm_debug = 0;
+    let mut initialized = 0;
+    for line in lines {
+        let object = json_object(line).unwrap_or_else(|| panic!("not a JSON object: {line}"));
+        let level = object["level"].as_str().unwrap_or_default();
+        assert!(LEVELS.contains(&level), "level {level:?} in {line}");
+        let fields = object["fields"].as_object();
+        let fields = fields.unwrap_or_else(|| panic!("no `fields` object: {line}"));
+        let target = object["target"].as_str().unwrap_or_default();
+        if level == "DEBUG" && target.starts_with("stampvm") {
+            stampvm_debug += 1;
+        }
+        if fields.get("message") == Some(&json!("chain initialized")) {
+            assert_eq!(level, "INFO", "{line}");
+            assert!(fields["chain"].is_string(), "{line}");
+            initialized += 1;
+        }
+    }
+    assert_eq!(initialized, 1, "one `chain initialized` event");
+    assert!(
+        stampvm_debug > 0,
+        "no debug event of the plugin: {lines:#?}"
+    );
+}
+
+#[tokio::test]
+async fn default_config_logs_text_without_debug() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, mut log, _) = start_logged("text-info", "", dir.path()).await;
+    let initialized = log.wait_for("chain initialized").await;
+    node.stop().await;
+    log.until_closed().await;
+
+    // `<timestamp>  INFO <target>: <message> <fields>`: the level is the second word.
+    assert!(
+        log.lines[initialized].contains(" INFO "),
+        "{}",
+        log.lines[initialized]
+    );
+    for line in &log.lines {
+        assert!(
+            json_object(line).is_none(),
+            "a JSON line by default: {line}"
+        );
+        let level = line.split_whitespace().nth(1).unwrap_or_default();
+        assert!(
+            ["INFO", "WARN", "ERROR"].contains(&level),
+            "level {level:?} at the default log level: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn info_level_writes_no_line_per_payload() {
+    const PROPOSALS: u64 = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let config = r#"{"log-level": "info", "log-format": "json"}"#;
+    let (node, mut log, _) = start_logged("per-payload", config, dir.path()).await;
+    log.wait_for("chain initialized").await;
+    log.drain();
+    let start = log.lines.len();
+
+    let payloads: Vec<[u8; 32]> = (0..PROPOSALS).map(payload).collect();
+    for data in &payloads {
+        assert_eq!(node.propose(data).await, json!({"Success": true}));
+    }
+    node.wait_mempool(PROPOSALS).await;
+    // Let the builder's interval (1 s by default) and a gossip flush pass.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    log.drain();
+    let window = &log.lines[start..];
+
+    let names = |data: &[u8; 32]| [hex::encode(data), format_payload(data, Encoding::Cb58)];
+    let loud: Vec<&String> = window
+        .iter()
+        .filter(|line| {
+            let object = json_object(line).unwrap_or_else(|| panic!("not JSON: {line}"));
+            matches!(object["level"].as_str(), Some("INFO" | "WARN" | "ERROR"))
+        })
+        .collect();
+    let about_payloads: Vec<&&String> = loud
+        .iter()
+        .filter(|line| {
+            let lower = line.to_lowercase();
+            ["payload", "propos", "mempool"]
+                .iter()
+                .any(|w| lower.contains(w))
+                || payloads.iter().any(|data| {
+                    names(data)
+                        .iter()
+                        .any(|name| lower.contains(&name.to_lowercase()))
+                })
+        })
+        .collect();
+    assert!(
+        about_payloads.is_empty(),
+        "INFO lines about payloads: {about_payloads:#?}"
+    );
+    assert!(
+        loud.len() < 10,
+        "{} INFO+ lines for {PROPOSALS} proposals: {loud:#?}",
+        loud.len()
+    );
+    node.stop().await;
+}

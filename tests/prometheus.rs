@@ -1,0 +1,510 @@
+//! The plugin's metrics as real Prometheus sees them, never mocked (README "Metrics").
+//!
+//! - `promtool_accepts_the_scrape_endpoint`: a running `stampvm dev` serves `/metrics` on its
+//!   `--metrics` address, with blocks, JSON-RPC and gRPC counters in it, and Debian's
+//!   `promtool check metrics` finds nothing wrong with that text. Fails on any promtool complaint.
+//! - `prometheus_scrapes_the_accepted_blocks`: Debian's `prometheus` server scrapes that endpoint
+//!   every second; after three proposals the chain reaches height 3 and Prometheus's own query API
+//!   answers `stampvm_blocks_accepted_total` = 3 within 30 s. Fails if the scrape never succeeds
+//!   or the value never arrives.
+//! - `gather_and_scrape_agree`: the node's way out (`vm.VM/Gather`) and the chain config's
+//!   endpoint (`metrics-addr`) render the same recorder: after two accepted blocks both say 2.
+//!
+//! `/usr/bin/prometheus` and `/usr/bin/promtool` come from Debian's `prometheus` package
+//! (`scripts/ensure-system-deps.sh --for-tests` installs it). Without them these tests fail, they
+//! never skip. Every child process is killed on drop, every wait is bounded, all on loopback.
+
+mod common;
+
+use common::{node_id, payload, payload_hex, start_node};
+use serde_json::{json, Value};
+use stampvm::host::Network;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// How long anything here may take to show up.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A tool from Debian's `prometheus` package, or a failure that says how to get it.
+fn prometheus_tool(name: &str) -> PathBuf {
+    let path = Path::new("/usr/bin").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: these tests run the real Prometheus. Install it with \
+         `apt-get install prometheus` (or `scripts/ensure-system-deps.sh --for-tests`)",
+        path.display()
+    );
+    path
+}
+
+/// A loopback port nobody listens on right now (bound and released).
+fn free_addr() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port");
+    listener.local_addr().unwrap()
+}
+
+/// An HTTP client whose every request gives up after 5 s.
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+/// `GET http://<addr>/metrics`: the text exposition.
+async fn scrape(addr: SocketAddr) -> String {
+    let response = http()
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics");
+    assert_eq!(response.status(), 200, "GET /metrics");
+    response.text().await.expect("metrics text")
+}
+
+/// The value of the sample `series` (name plus label set exactly as rendered, e.g.
+/// `foo_total{a="b"}`) in a text exposition.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok())?
+        })
+}
+
+/// Appends everything `reader` produces to `sink`, on a thread of its own.
+fn collect(mut reader: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+}
+
+/// A running `stampvm dev` serving metrics on `metrics`. On drop it and its plugin are SIGKILLed
+/// (if still running), and its log is printed when a test failed.
+struct DevChain {
+    child: Child,
+    stdout: mpsc::UnboundedReceiver<String>,
+    stderr: Arc<Mutex<String>>,
+    metrics: SocketAddr,
+}
+
+impl DevChain {
+    fn spawn(data_dir: &Path) -> DevChain {
+        let metrics = free_addr();
+        let mut child = Command::new(common::plugin_binary())
+            .arg("dev")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--http", "127.0.0.1:0", "--metrics", &metrics.to_string()])
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("stampvm dev starts");
+        let (lines, stdout) = mpsc::unbounded_channel();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        collect(child.stderr.take().unwrap(), stderr.clone());
+        DevChain {
+            child,
+            stdout,
+            stderr,
+            metrics,
+        }
+    }
+
+    /// Waits (at most 30 s) for the banner's `JSON-RPC: <url>` line; returns the URL.
+    async fn rpc_url(&mut self) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        let mut seen = Vec::new();
+        loop {
+            let line = tokio::time::timeout_at(deadline, self.stdout.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no `JSON-RPC:` line within 30 s; stdout: {seen:?}"))
+                .unwrap_or_else(|| panic!("stdout closed before `JSON-RPC:`; stdout: {seen:?}"));
+            if let Some(url) = line.strip_prefix("JSON-RPC: ") {
+                return url.trim().to_string();
+            }
+            seen.push(line);
+        }
+    }
+}
+
+impl Drop for DevChain {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let plugins = children(self.child.id());
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            for pid in plugins {
+                // SAFETY: kill has no memory-safety preconditions. The plugin is the dev
+                // process's child, so it is reaped by init once its parent is gone.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "--- stampvm dev stderr ---\n{}",
+                self.stderr.lock().unwrap()
+            );
+        }
+    }
+}
+
+/// The children of `pid` (every thread's), from /proc.
+fn children(pid: u32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
+}
+
+/// Proposes `count` distinct payloads, then waits until `timestampvm.lastAccepted` reports
+/// height `count` (the dev engine builds and accepts by itself).
+async fn propose_and_wait(url: &str, count: u64) {
+    for n in 1..=count {
+        let reply = common::json_rpc(
+            url,
+            "timestampvm.proposeBlock",
+            json!({"data": payload_hex(&payload(n))}),
+        )
+        .await;
+        assert_eq!(reply["result"], json!({"Success": true}), "{reply}");
+    }
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let reply = common::json_rpc(url, "timestampvm.lastAccepted", json!({})).await;
+        if reply["result"]["height"] == json!(count.to_string()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the dev chain did not reach height {count} within 30 s: {reply}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn promtool_accepts_the_scrape_endpoint() {
+    let promtool = prometheus_tool("promtool");
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = DevChain::spawn(&dir.path().join("dev"));
+    let url = dev.rpc_url().await;
+    // Something in every kind of family: counters, gauges, histograms with observations.
+    propose_and_wait(&url, 1).await;
+    let text = scrape(dev.metrics).await;
+
+    for series in [
+        "stampvm_blocks_accepted_total",
+        "stampvm_last_accepted_height",
+        "stampvm_block_accept_seconds_count",
+        r#"stampvm_jsonrpc_requests_total{method="timestampvm.proposeBlock",outcome="ok"}"#,
+        r#"stampvm_grpc_requests_total{method="BlockAccept",outcome="ok"}"#,
+        r#"stampvm_grpc_request_seconds_count{method="BuildBlock"}"#,
+    ] {
+        let value = sample(&text, series);
+        assert!(
+            value.is_some_and(|v| v >= 1.0),
+            "{series} is {value:?}; scraped:\n{text}"
+        );
+    }
+
+    let mut check = Command::new(&promtool)
+        .args(["check", "metrics"])
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool starts");
+    let output = Arc::new(Mutex::new(String::new()));
+    collect(check.stdout.take().unwrap(), output.clone());
+    collect(check.stderr.take().unwrap(), output.clone());
+    let mut stdin = check.stdin.take().unwrap();
+    stdin.write_all(text.as_bytes()).expect("feed promtool");
+    drop(stdin);
+    let check = ChildGuard(check);
+    let status = check.wait_bounded(Duration::from_secs(10)).await;
+    // Let the reader threads drain what promtool wrote before it exited.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let said = output.lock().unwrap().clone();
+    assert!(
+        status.success(),
+        "promtool check metrics: {status}\n{said}\n--- scraped ---\n{text}"
+    );
+    assert!(said.trim().is_empty(), "promtool complained:\n{said}");
+}
+
+/// A child killed (SIGKILL) and reaped on drop.
+struct ChildGuard(Child);
+
+impl ChildGuard {
+    /// Polls for the exit status for at most `timeout`; fails the test if it runs longer.
+    async fn wait_bounded(mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.0.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "still running after {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Debian's Prometheus server scraping `target` every second, storing under `dir`.
+struct Prometheus {
+    child: ChildGuard,
+    api: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Prometheus {
+    fn start(dir: &Path, target: SocketAddr) -> Prometheus {
+        let binary = prometheus_tool("prometheus");
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                 scrape_configs:\n  - job_name: stampvm\n    static_configs:\n      - targets: ['{target}']\n"
+            ),
+        )
+        .unwrap();
+        let api = free_addr();
+        let mut child = Command::new(binary)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={api}"))
+            .env_clear()
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("prometheus starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        collect(child.stderr.take().unwrap(), log.clone());
+        Prometheus {
+            child: ChildGuard(child),
+            api,
+            log,
+        }
+    }
+
+    /// `GET /api/v1/<path>`; `None` while the server is not answering yet.
+    async fn api(&self, path: &str, query: &[(&str, &str)]) -> Option<Value> {
+        let response = http()
+            .get(format!("http://{}/api/v1/{path}", self.api))
+            .query(query)
+            .send()
+            .await
+            .ok()?;
+        response.json().await.ok()
+    }
+
+    /// Queries `expr` until its single sample equals `want`, for at most 30 s.
+    async fn wait_for_value(&mut self, expr: &str, want: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.0.try_wait() {
+                panic!("prometheus exited with {status}:\n{}", self.log());
+            }
+            last = self.api("query", &[("query", expr)]).await;
+            if let Some(reply) = &last {
+                if reply["status"] == "success" && reply["data"]["result"][0]["value"][1] == want {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let targets = self.api("targets", &[]).await;
+        panic!(
+            "Prometheus never answered {expr} = {want} within 30 s.\nlast answer: {last:?}\n\
+             targets: {targets:?}\nprometheus log:\n{}",
+            self.log()
+        );
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn prometheus_scrapes_the_accepted_blocks() {
+    const BLOCKS: u64 = 3;
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = DevChain::spawn(&dir.path().join("dev"));
+    let url = dev.rpc_url().await;
+    let prometheus_dir = dir.path().join("prometheus");
+    std::fs::create_dir_all(&prometheus_dir).unwrap();
+    let mut prometheus = Prometheus::start(&prometheus_dir, dev.metrics);
+
+    propose_and_wait(&url, BLOCKS).await;
+    prometheus
+        .wait_for_value("stampvm_blocks_accepted_total", &BLOCKS.to_string())
+        .await;
+    drop(prometheus);
+    drop(dev);
+}
+
+#[tokio::test]
+async fn gather_and_scrape_agree() {
+    const BLOCKS: u64 = 2;
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = free_addr();
+    let network = Network::new();
+    let node = start_node(
+        "gather-scrape",
+        node_id(1),
+        &network,
+        dir.path(),
+        &json!({"metrics-addr": metrics.to_string()}).to_string(),
+    )
+    .await;
+    for n in 1..=BLOCKS {
+        assert_eq!(node.propose(&payload(n)).await, json!({"Success": true}));
+        node.wait_mempool(1).await;
+        node.build_and_accept().await;
+    }
+
+    let families = node.client.gather().await.expect("Gather").metric_families;
+    stampvm::metrics::check_families(&families).expect("Gather passes the node's checks");
+    let gathered = families
+        .iter()
+        .find(|f| f.name() == "stampvm_blocks_accepted_total")
+        .and_then(|f| f.metric.first())
+        .and_then(|m| m.counter.as_ref())
+        .map(|c| c.value())
+        .expect("Gather has stampvm_blocks_accepted_total");
+    let text = scrape(metrics).await;
+    let scraped = sample(&text, "stampvm_blocks_accepted_total")
+        .unwrap_or_else(|| panic!("no stampvm_blocks_accepted_total in:\n{text}"));
+    assert_eq!(gathered, BLOCKS as f64, "Gather");
+    assert_eq!(scraped, gathered, "the scrape endpoint and Gather disagree");
+    // The gRPC calls that got us here are in both too.
+    assert!(
+        families
+            .iter()
+            .any(|f| f.name() == "stampvm_grpc_requests_total"),
+        "Gather lacks stampvm_grpc_requests_total"
+    );
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn requests_are_counted_by_method_and_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = free_addr();
+    let network = Network::new();
+    let node = start_node(
+        "request-counters",
+        node_id(2),
+        &network,
+        dir.path(),
+        &json!({"metrics-addr": metrics.to_string()}).to_string(),
+    )
+    .await;
+    // gRPC: an error status (nothing to build) and a success.
+    let refused = node
+        .client
+        .build_block(stampvm::rpc::pb::vm::BuildBlockRequest {
+            p_chain_height: Some(0),
+        })
+        .await;
+    assert!(refused.is_err(), "BuildBlock with an empty mempool fails");
+    // JSON-RPC: ok, refused (the payload is already pending), error, and a name we do not serve.
+    assert_eq!(node.propose(&payload(1)).await, json!({"Success": true}));
+    assert_eq!(node.propose(&payload(1)).await["Success"], json!(false));
+    let bad = node
+        .rpc("timestampvm.getBlock", json!({"id": "not an ID"}))
+        .await;
+    assert!(bad["error"].is_object(), "{bad}");
+    let unknown = node.rpc("timestampvm.noSuchMethod", json!({})).await;
+    assert!(unknown["error"].is_object(), "{unknown}");
+    node.wait_mempool(1).await;
+    node.build_and_accept().await;
+
+    let text = scrape(metrics).await;
+    for (series, want) in [
+        (
+            r#"stampvm_grpc_requests_total{method="BuildBlock",outcome="error"}"#,
+            1.0,
+        ),
+        (
+            r#"stampvm_grpc_requests_total{method="BuildBlock",outcome="ok"}"#,
+            1.0,
+        ),
+        (
+            r#"stampvm_grpc_requests_total{method="BlockAccept",outcome="ok"}"#,
+            1.0,
+        ),
+        (
+            r#"stampvm_grpc_request_seconds_count{method="BlockAccept"}"#,
+            1.0,
+        ),
+        (
+            r#"stampvm_jsonrpc_requests_total{method="timestampvm.proposeBlock",outcome="ok"}"#,
+            1.0,
+        ),
+        (
+            r#"stampvm_jsonrpc_requests_total{method="timestampvm.proposeBlock",outcome="refused"}"#,
+            1.0,
+        ),
+        (
+            r#"stampvm_jsonrpc_requests_total{method="timestampvm.getBlock",outcome="error"}"#,
+            1.0,
+        ),
+        (
+            r#"stampvm_jsonrpc_requests_total{method="unknown",outcome="error"}"#,
+            1.0,
+        ),
+    ] {
+        assert_eq!(
+            sample(&text, series),
+            Some(want),
+            "{series}; scraped:\n{text}"
+        );
+    }
+    node.stop().await;
+}
