@@ -4,7 +4,8 @@
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use stampvm::chain::Id;
-use stampvm::rpc::protocol::{self, HostFlavour, Profile};
+use stampvm::rpc::profile_choice;
+use stampvm::rpc::protocol::{self, HostFlavour};
 use std::path::PathBuf;
 
 const ABOUT: &str = "\
@@ -22,8 +23,12 @@ By hand:
   stampvm version [--json]    print the version and the RPCChainVM protocols this build speaks";
 
 #[derive(Parser)]
-#[command(name = "stampvm", version, about = ABOUT, long_about = None)]
+#[command(name = "stampvm", version, about = ABOUT, long_about = None, args_conflicts_with_subcommands = true)]
 struct Cli {
+    /// Plugin mode: announce this RPCChainVM protocol number instead of asking the node (for a
+    /// wrapper script installed as the plugin; see README, "Protocol versions").
+    #[arg(long, value_name = "N")]
+    rpcchainvm_protocol: Option<u32>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -99,7 +104,8 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
     match (cli.command, engine_address()) {
         (None, Some((addr, flavour))) => {
             init_logging(false);
-            let profile = Profile::new(protocol::LATEST, flavour)?;
+            // Before the handshake: the node gives no second try (README, "Protocol versions").
+            let profile = profile_choice::choose(cli.rpcchainvm_protocol, flavour)?;
             runtime()?.block_on(stampvm::plugin::run(&addr, profile))?;
             Ok(std::process::ExitCode::SUCCESS)
         }
@@ -117,13 +123,13 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"version": stampvm::VERSION, "rpcchainvm": [protocol::LATEST]})
+                    serde_json::json!({"version": stampvm::VERSION, "rpcchainvm": protocol::SUPPORTED})
                 );
             } else {
                 println!(
                     "stampvm {} [rpcchainvm={}]",
                     stampvm::VERSION,
-                    protocol::LATEST
+                    protocol::supported_text()
                 );
             }
             Ok(std::process::ExitCode::SUCCESS)

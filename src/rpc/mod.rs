@@ -9,6 +9,7 @@ pub mod http_service;
 pub mod lifecycle;
 pub mod observe;
 pub mod pb;
+pub mod profile_choice;
 pub mod protocol;
 pub mod transport;
 pub mod vm_service;

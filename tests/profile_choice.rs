@@ -1,0 +1,417 @@
+//! Choosing the RPCChainVM protocol before the handshake (README "Protocol versions";
+//! shared/spec/node-behaviour.md sections 2, 3 and 13): `--rpcchainvm-protocol N`, then
+//! `GRPC_STAMPVM_PROTOCOL=N`, then the parent's `--version`, then the newest supported number.
+//!
+//! The plugin runs under `tests/fake_node.c` (compiled here with `cc`), a real executable that
+//! prints a chosen `--version` line (or hangs) and otherwise starts the plugin as its child, so
+//! it is the plugin's parent. Fails if the wrong source wins, if the log line does not say which
+//! number was chosen and why, if an unsupported number gets as far as `Runtime.Initialize` (the
+//! host expects that very number in those cases, so a handshake would succeed and be caught), or
+//! if a hanging parent costs the handshake its 5 s budget.
+
+mod common;
+
+use common::plugin_binary;
+use serde_json::Value;
+use stampvm::host::{HostError, LaunchOptions, PluginProcess};
+use stampvm::rpc::protocol::{self, HostFlavour};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+const AVALANCHEGO_45: &str =
+    "avalanchego/1.14.2 [database=v1.4.5, rpcchainvm=45, commit=0123456789abcdef0123456789abcdef01234567, go=1.23.9]";
+const AVALANCHEGO_44: &str =
+    "avalanchego/1.14.1 [database=v1.4.5, rpcchainvm=44, commit=0123456789abcdef0123456789abcdef01234567, go=1.23.9]";
+const LUXD_43: &str = "node/1.13.4 [database=v1.4.5, rpcchainvm=43, go=1.23.6]";
+
+/// The fake node, compiled once per test run into a directory that lives as long as the process.
+fn fake_node() -> PathBuf {
+    static BUILT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = BUILT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fake-node");
+        let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fake_node.c");
+        let output = std::process::Command::new("cc")
+            .arg("-o")
+            .arg(&path)
+            .arg(&source)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "these tests need a C compiler as `cc` to build {} (install gcc or clang): {e}",
+                    source.display()
+                )
+            });
+        assert!(
+            output.status.success(),
+            "cc failed on {}: {}",
+            source.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (dir, path)
+    });
+    path.clone()
+}
+
+/// The plugin launched as the fake node's child, the fake node printing `version_line` for
+/// `--version`; the host expects `expected` at the handshake.
+fn under_fake_node(
+    name: &str,
+    version_line: &str,
+    plugin_args: &[&str],
+    expected: u32,
+) -> LaunchOptions {
+    let mut options = LaunchOptions::new(fake_node());
+    options.name = name.to_string();
+    options.args = std::iter::once(plugin_binary().into_os_string())
+        .chain(plugin_args.iter().map(OsString::from))
+        .collect();
+    options.extra_env = vec![("FAKE_NODE_VERSION".into(), version_line.into())];
+    options.expected_protocol = expected;
+    options
+}
+
+/// What one launch did: the handshake result, and every line the plugin logged.
+struct Launched {
+    result: Result<PluginProcess, HostError>,
+    lines: Vec<String>,
+    took: Duration,
+}
+
+impl Launched {
+    /// The one "protocol N chosen …" line; fails unless there is exactly one.
+    fn choice_line(&self) -> &str {
+        let chosen: Vec<&String> = self
+            .lines
+            .iter()
+            .filter(|l| l.contains("RPCChainVM protocol") && l.contains(" chosen "))
+            .collect();
+        assert_eq!(
+            chosen.len(),
+            1,
+            "one choice line expected: {:#?}",
+            self.lines
+        );
+        chosen[0]
+    }
+
+    fn has_line(&self, needle: &str) -> bool {
+        self.lines.iter().any(|l| l.contains(needle))
+    }
+}
+
+/// Launches, stops the plugin again if it handshook (SIGTERM: it never got `vm.VM/Initialize`,
+/// so it exits at once), and collects its log until both pipes close.
+async fn launch(mut options: LaunchOptions) -> Launched {
+    let (sink, mut receiver) = mpsc::unbounded_channel();
+    options.output = Some(sink);
+    let started = Instant::now();
+    let result = PluginProcess::launch(options).await;
+    let took = started.elapsed();
+    if let Ok(process) = &result {
+        let status = process
+            .terminate(Duration::from_secs(5))
+            .await
+            .expect("plugin stops");
+        assert!(status.success(), "exited with {status}");
+    }
+    let mut lines = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), receiver.recv()).await {
+            Ok(Some(line)) => lines.push(line),
+            Ok(None) => break,
+            Err(_) => panic!("the plugin's output never closed: {lines:#?}"),
+        }
+    }
+    Launched {
+        result,
+        lines,
+        took,
+    }
+}
+
+#[track_caller]
+fn assert_handshook(launched: &Launched, protocol: u32) {
+    match &launched.result {
+        Ok(process) => assert_eq!(process.protocol(), protocol),
+        Err(error) => panic!("no handshake: {error}\n{:#?}", launched.lines),
+    }
+}
+
+/// The plugin must have exited non-zero before any handshake, saying which number it refused and
+/// what this build supports.
+#[track_caller]
+fn assert_refused_before_handshake(launched: &Launched, number: &str, source: &str) {
+    match &launched.result {
+        Err(HostError::ExitedBeforeHandshake { status, .. }) => {
+            assert!(!status.success(), "{status}")
+        }
+        Err(other) => panic!("unexpected error: {other}\n{:#?}", launched.lines),
+        Ok(_) => panic!("an unsupported number handshook:\n{:#?}", launched.lines),
+    }
+    let supported = format!("supported: {}", protocol::supported_text());
+    assert!(
+        launched.lines.iter().any(|l| l.contains("stampvm: error")
+            && l.contains(number)
+            && l.contains("is not supported")
+            && l.contains(&supported)
+            && l.contains(source)),
+        "no clear refusal naming {number}, {source:?} and {supported:?}: {:#?}",
+        launched.lines
+    );
+}
+
+// (c) An AvalancheGo-style `--version` line from the parent decides the number.
+#[tokio::test]
+async fn parent_version_decides() {
+    let launched = launch(under_fake_node("parent-45", AVALANCHEGO_45, &[], 45)).await;
+    assert_handshook(&launched, 45);
+    let line = launched.choice_line();
+    assert!(
+        line.contains(&format!(
+            "RPCChainVM protocol 45 chosen from the parent's --version ({AVALANCHEGO_45})"
+        )),
+        "{line}"
+    );
+}
+
+// (c) A parent announcing a number we do not speak: a clear error, no Runtime.Initialize.
+#[tokio::test]
+async fn parent_with_unsupported_number_is_refused() {
+    let launched = launch(under_fake_node("parent-44", AVALANCHEGO_44, &[], 44)).await;
+    assert_refused_before_handshake(
+        &launched,
+        "RPCChainVM protocol 44",
+        "the parent's --version",
+    );
+}
+
+// (c) luxd announces 43 but speaks profile 35; the flavour comes from LUX_VM_RUNTIME_ENGINE_ADDR.
+#[tokio::test]
+async fn luxd_number_is_judged_by_its_wire_profile() {
+    let mut options = under_fake_node("luxd-43", LUXD_43, &[], 43);
+    options.flavour = HostFlavour::Luxd;
+    let launched = launch(options).await;
+    let line = launched.choice_line();
+    assert!(line.contains("LUX_VM_RUNTIME_ENGINE_ADDR"), "{line}");
+    if protocol::SUPPORTED.contains(&35) {
+        assert_handshook(&launched, 43);
+    } else {
+        assert_refused_before_handshake(
+            &launched,
+            "luxd's RPCChainVM protocol 43 (wire profile 35)",
+            "the parent's --version",
+        );
+    }
+}
+
+// (c) → (d) A parent whose `--version` hangs is killed after ~2 s; the newest number is used and
+// the handshake still fits the node's 5 s budget (LaunchOptions' default timeout).
+#[tokio::test]
+async fn hanging_parent_falls_back_to_the_newest_in_time() {
+    let launched = launch(under_fake_node(
+        "parent-hangs",
+        "hang",
+        &[],
+        protocol::LATEST,
+    ))
+    .await;
+    assert_handshook(&launched, protocol::LATEST);
+    assert!(
+        launched.took >= Duration::from_secs(2),
+        "{:?}",
+        launched.took
+    );
+    let line = launched.choice_line();
+    assert!(
+        line.contains(&format!(
+            "RPCChainVM protocol {} chosen as the newest supported; could not learn the node's number: the parent's --version did not finish within 2s",
+            protocol::LATEST
+        )),
+        "{line}"
+    );
+}
+
+// (d) A parent that is not a node (here: this test binary, whose `--version` is an error).
+#[tokio::test]
+async fn ordinary_parent_means_the_newest() {
+    let mut options = LaunchOptions::new(plugin_binary());
+    options.name = "plain-parent".into();
+    let launched = launch(options).await;
+    assert_handshook(&launched, protocol::LATEST);
+    let line = launched.choice_line();
+    assert!(
+        line.contains(&format!(
+            "RPCChainVM protocol {} chosen as the newest supported; could not learn the node's number: the parent's --version printed no rpcchainvm=N",
+            protocol::LATEST
+        )),
+        "{line}"
+    );
+}
+
+// (a) The command line beats the environment, which beats the parent.
+#[tokio::test]
+async fn command_line_beats_environment_and_parent() {
+    let mut options = under_fake_node(
+        "flag-45",
+        AVALANCHEGO_44,
+        &["--rpcchainvm-protocol", "45"],
+        45,
+    );
+    options
+        .extra_env
+        .push(("GRPC_STAMPVM_PROTOCOL".into(), "44".into()));
+    let launched = launch(options).await;
+    assert_handshook(&launched, 45);
+    let line = launched.choice_line();
+    assert!(
+        line.contains("RPCChainVM protocol 45 chosen from --rpcchainvm-protocol"),
+        "{line}"
+    );
+}
+
+// (a) The README's operator recipe: a script named by the VM ID that execs the real binary with
+// the flag. `exec` keeps the node as the plugin's parent; the script gets no PATH.
+#[tokio::test]
+async fn wrapper_script_sets_the_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir
+        .path()
+        .join("sr8ijvKKXxgbA1qvYYVChqBtVGrXq3vP7WTYLxsXUrt478CmF");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec {} --rpcchainvm-protocol 45 \"$@\"\n",
+            plugin_binary().display()
+        ),
+    )
+    .unwrap();
+    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).unwrap();
+    for attempt in 0.. {
+        let mut options = LaunchOptions::new(&script);
+        options.name = "wrapper".into();
+        let launched = launch(options).await;
+        // Another test thread's fork may briefly hold the new script open for writing.
+        if let Err(HostError::Spawn { source, .. }) = &launched.result {
+            if source.raw_os_error() == Some(libc::ETXTBSY) && attempt < 50 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        }
+        assert_handshook(&launched, 45);
+        let line = launched.choice_line();
+        assert!(
+            line.contains("RPCChainVM protocol 45 chosen from --rpcchainvm-protocol"),
+            "{line}"
+        );
+        break;
+    }
+}
+
+// (a) An unsupported number on the command line is refused even if the parent says 45.
+#[tokio::test]
+async fn command_line_with_unsupported_number_is_refused() {
+    let options = under_fake_node(
+        "flag-44",
+        AVALANCHEGO_45,
+        &["--rpcchainvm-protocol", "44"],
+        44,
+    );
+    let launched = launch(options).await;
+    assert_refused_before_handshake(
+        &launched,
+        "RPCChainVM protocol 44",
+        "from --rpcchainvm-protocol",
+    );
+}
+
+// (b) The node forwards GRPC_* variables; ours beats the parent's `--version`.
+#[tokio::test]
+async fn environment_beats_parent() {
+    let mut options = under_fake_node("env-45", AVALANCHEGO_44, &[], 45);
+    options
+        .extra_env
+        .push(("GRPC_STAMPVM_PROTOCOL".into(), "45".into()));
+    let launched = launch(options).await;
+    assert_handshook(&launched, 45);
+    let line = launched.choice_line();
+    assert!(
+        line.contains("RPCChainVM protocol 45 chosen from GRPC_STAMPVM_PROTOCOL"),
+        "{line}"
+    );
+}
+
+// (b) An unsupported number in the environment is refused.
+#[tokio::test]
+async fn environment_with_unsupported_number_is_refused() {
+    let mut options = under_fake_node("env-44", AVALANCHEGO_45, &[], 44);
+    options
+        .extra_env
+        .push(("GRPC_STAMPVM_PROTOCOL".into(), "44".into()));
+    let launched = launch(options).await;
+    assert_refused_before_handshake(
+        &launched,
+        "RPCChainVM protocol 44",
+        "from GRPC_STAMPVM_PROTOCOL",
+    );
+}
+
+// (b) A value that is not a number is an operator error, not a silent fallback.
+#[tokio::test]
+async fn environment_garbage_is_refused() {
+    let mut options = under_fake_node("env-garbage", AVALANCHEGO_45, &[], protocol::LATEST);
+    options
+        .extra_env
+        .push(("GRPC_STAMPVM_PROTOCOL".into(), "latest".into()));
+    let launched = launch(options).await;
+    assert!(
+        matches!(
+            launched.result,
+            Err(HostError::ExitedBeforeHandshake { .. })
+        ),
+        "{:#?}",
+        launched.lines
+    );
+    assert!(
+        launched.has_line("GRPC_STAMPVM_PROTOCOL=\"latest\" is not an RPCChainVM protocol number"),
+        "{:#?}",
+        launched.lines
+    );
+}
+
+// `stampvm version` and `--json` list exactly the supported numbers.
+#[test]
+fn version_command_lists_the_supported_numbers() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(plugin_binary())
+            .args(args)
+            .env_clear()
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(
+        run(&["version"]).trim(),
+        format!(
+            "stampvm {} [rpcchainvm={}]",
+            stampvm::VERSION,
+            protocol::supported_text()
+        )
+    );
+    let json: Value = serde_json::from_str(&run(&["version", "--json"])).unwrap();
+    assert_eq!(json["version"], stampvm::VERSION);
+    let numbers: Vec<u64> = json["rpcchainvm"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    let supported: Vec<u64> = protocol::SUPPORTED.iter().map(|&n| n.into()).collect();
+    assert_eq!(numbers, supported);
+}
