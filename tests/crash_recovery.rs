@@ -64,13 +64,7 @@ async fn initialize_only(name: &str, chain_data_dir: &Path, genesis: &[u8]) -> I
 impl Initialized {
     /// Shutdown, then SIGTERM; asserts a clean exit.
     async fn stop(self) {
-        self.shutdown.trigger();
-        let status = self
-            .process
-            .stop(&self.client, Duration::from_secs(5))
-            .await
-            .expect("plugin stops");
-        assert!(status.success(), "plugin exited with {status}");
+        stop_plugin(&self.process, &self.client, &self.shutdown).await;
     }
 }
 

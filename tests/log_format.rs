@@ -16,9 +16,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use stampvm::api::data::{format_payload, Encoding};
-use stampvm::host::gateway::Gateway;
-use stampvm::host::{ChainParams, LaunchOptions, Network, NodeServices, PluginProcess};
-use stampvm::shutdown::Shutdown;
+use stampvm::host::Network;
 use std::path::Path;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -69,51 +67,15 @@ impl PluginLog {
 /// `handshake accepted` line before starting the chain, so every line from `first_after_handshake`
 /// on was written after that point, and the ones before it in the startup format (text, info).
 async fn start_logged(name: &str, config: &str, dir: &Path) -> (TestNode, PluginLog, usize) {
-    let node = node_id(1);
-    let shutdown = Shutdown::new();
-    let (services_addr, services) = NodeServices::serve(node, Network::new(), shutdown.clone())
-        .await
-        .expect("node services bind");
     let (sink, receiver) = mpsc::unbounded_channel();
-    let mut options = LaunchOptions::new(plugin_binary());
-    options.name = name.to_owned();
-    options.output = Some(sink);
-    let process = PluginProcess::launch(options)
-        .await
-        .expect("plugin launches and handshakes");
+    let process = launch_with(name, |options| options.output = Some(sink)).await;
     let mut log = PluginLog {
         receiver,
         lines: Vec::new(),
     };
     let first_after_handshake = log.wait_for("handshake accepted").await + 1;
 
-    let client = process.vm_client().await.expect("dial the plugin");
-    let mut params = ChainParams::new(node, dir, GENESIS.to_vec(), services_addr.to_string());
-    params.config_bytes = config.as_bytes().to_vec();
-    let started = client.start_chain(&params).await.expect("chain starts");
-    let gateway = Gateway::bind("127.0.0.1:0".parse().unwrap(), node)
-        .await
-        .expect("gateway binds");
-    let handlers = started
-        .handlers
-        .iter()
-        .map(|h| (h.prefix.clone(), h.server_addr.clone()))
-        .collect();
-    gateway
-        .register_chain(params.chain_id, handlers, started.http_handler_addr.clone())
-        .expect("handlers mount");
-    gateway.set_ready(params.chain_id, true);
-    gateway.spawn(shutdown.clone());
-    let node = TestNode {
-        process,
-        client,
-        services,
-        node_id: node,
-        params,
-        started,
-        gateway,
-        shutdown,
-    };
+    let node = start_chain_on(process, node_id(1), &Network::new(), dir, config).await;
     (node, log, first_after_handshake)
 }
 

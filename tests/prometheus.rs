@@ -16,16 +16,16 @@
 
 mod common;
 
-use common::{node_id, payload, payload_hex, start_node};
+use common::dev::DevProcess;
+use common::{collect, node_id, payload, payload_hex, start_node};
 use serde_json::{json, Value};
 use stampvm::host::Network;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// How long anything here may take to show up.
@@ -79,109 +79,11 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         })
 }
 
-/// Appends everything `reader` produces to `sink`, on a thread of its own.
-fn collect(mut reader: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = reader.read(&mut buf) {
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-}
-
-/// A running `stampvm dev` serving metrics on `metrics`. On drop it and its plugin are SIGKILLed
-/// (if still running), and its log is printed when a test failed.
-struct DevChain {
-    child: Child,
-    stdout: mpsc::UnboundedReceiver<String>,
-    stderr: Arc<Mutex<String>>,
-    metrics: SocketAddr,
-}
-
-impl DevChain {
-    fn spawn(data_dir: &Path) -> DevChain {
-        let metrics = free_addr();
-        let mut child = Command::new(common::plugin_binary())
-            .arg("dev")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--http", "127.0.0.1:0", "--metrics", &metrics.to_string()])
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("stampvm dev starts");
-        let (lines, stdout) = mpsc::unbounded_channel();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                let _ = lines.send(line);
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        collect(child.stderr.take().unwrap(), stderr.clone());
-        DevChain {
-            child,
-            stdout,
-            stderr,
-            metrics,
-        }
-    }
-
-    /// Waits (at most 30 s) for the banner's `JSON-RPC: <url>` line; returns the URL.
-    async fn rpc_url(&mut self) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        let mut seen = Vec::new();
-        loop {
-            let line = tokio::time::timeout_at(deadline, self.stdout.recv())
-                .await
-                .unwrap_or_else(|_| panic!("no `JSON-RPC:` line within 30 s; stdout: {seen:?}"))
-                .unwrap_or_else(|| panic!("stdout closed before `JSON-RPC:`; stdout: {seen:?}"));
-            if let Some(url) = line.strip_prefix("JSON-RPC: ") {
-                return url.trim().to_string();
-            }
-            seen.push(line);
-        }
-    }
-}
-
-impl Drop for DevChain {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let plugins = children(self.child.id());
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            for pid in plugins {
-                // SAFETY: kill has no memory-safety preconditions. The plugin is the dev
-                // process's child, so it is reaped by init once its parent is gone.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
-        if std::thread::panicking() {
-            eprintln!(
-                "--- stampvm dev stderr ---\n{}",
-                self.stderr.lock().unwrap()
-            );
-        }
-    }
-}
-
-/// The children of `pid` (every thread's), from /proc.
-fn children(pid: u32) -> Vec<i32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("children")).ok())
-        .flat_map(|list| {
-            list.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<i32>>()
-        })
-        .collect()
+/// `stampvm dev` on `data_dir` serving metrics on a fresh loopback address, and that address.
+fn dev_chain(data_dir: &Path) -> (DevProcess, SocketAddr) {
+    let metrics = free_addr();
+    let dev = DevProcess::spawn(data_dir, &["--metrics", &metrics.to_string()]);
+    (dev, metrics)
 }
 
 /// Proposes `count` distinct payloads, then waits until `timestampvm.lastAccepted` reports
@@ -214,11 +116,11 @@ async fn propose_and_wait(url: &str, count: u64) {
 async fn promtool_accepts_the_scrape_endpoint() {
     let promtool = prometheus_tool("promtool");
     let dir = tempfile::tempdir().unwrap();
-    let mut dev = DevChain::spawn(&dir.path().join("dev"));
+    let (mut dev, metrics) = dev_chain(&dir.path().join("dev"));
     let url = dev.rpc_url().await;
     // Something in every kind of family: counters, gauges, histograms with observations.
     propose_and_wait(&url, 1).await;
-    let text = scrape(dev.metrics).await;
+    let text = scrape(metrics).await;
 
     for series in [
         "stampvm_blocks_accepted_total",
@@ -374,11 +276,11 @@ impl Prometheus {
 async fn prometheus_scrapes_the_accepted_blocks() {
     const BLOCKS: u64 = 3;
     let dir = tempfile::tempdir().unwrap();
-    let mut dev = DevChain::spawn(&dir.path().join("dev"));
+    let (mut dev, metrics) = dev_chain(&dir.path().join("dev"));
     let url = dev.rpc_url().await;
     let prometheus_dir = dir.path().join("prometheus");
     std::fs::create_dir_all(&prometheus_dir).unwrap();
-    let mut prometheus = Prometheus::start(&prometheus_dir, dev.metrics);
+    let mut prometheus = Prometheus::start(&prometheus_dir, metrics);
 
     propose_and_wait(&url, BLOCKS).await;
     prometheus

@@ -3,6 +3,8 @@
 //! JSON-RPC API through the host's HTTP gateway exactly as a client of a node would.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod dev;
+
 use serde_json::{json, Value};
 use stampvm::api::data::{format_payload, Encoding};
 use stampvm::chain::{Id, NodeId};
@@ -13,7 +15,9 @@ use stampvm::host::{
 };
 use stampvm::rpc::pb::vm as pb;
 use stampvm::shutdown::Shutdown;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The binary under test, built by cargo for this test run.
@@ -37,8 +41,14 @@ pub fn payload_hex(payload: &[u8; 32]) -> String {
 
 /// Launches the plugin as the node does (empty environment, engine address, 5 s handshake).
 pub async fn launch(name: &str) -> PluginProcess {
+    launch_with(name, |_| {}).await
+}
+
+/// [`launch`] with `tweak` applied to the options first (e.g. an [`LaunchOptions::output`] sink).
+pub async fn launch_with(name: &str, tweak: impl FnOnce(&mut LaunchOptions)) -> PluginProcess {
     let mut options = LaunchOptions::new(plugin_binary());
     options.name = name.to_string();
+    tweak(&mut options);
     PluginProcess::launch(options)
         .await
         .expect("plugin launches and handshakes")
@@ -68,11 +78,23 @@ pub async fn start_node(
     chain_data_dir: &Path,
     config: &str,
 ) -> TestNode {
+    let process = launch(name).await;
+    start_chain_on(process, node, network, chain_data_dir, config).await
+}
+
+/// [`start_node`] on a plugin the test launched itself (e.g. with [`LaunchOptions::output`] set):
+/// its own NodeServices, StartChain, joining `network`, and the HTTP gateway.
+pub async fn start_chain_on(
+    process: PluginProcess,
+    node: NodeId,
+    network: &Network,
+    chain_data_dir: &Path,
+    config: &str,
+) -> TestNode {
     let shutdown = Shutdown::new();
     let (services_addr, services) = NodeServices::serve(node, network.clone(), shutdown.clone())
         .await
         .expect("node services bind");
-    let process = launch(name).await;
     let client = process.vm_client().await.expect("dial the plugin");
     let mut params = ChainParams::new(
         node,
@@ -181,14 +203,18 @@ impl TestNode {
     /// The node's stop: Shutdown, then SIGTERM (SIGKILL after 5 s); asserts a clean exit.
     pub async fn stop(self) {
         self.gateway.set_ready(self.params.chain_id, false);
-        self.shutdown.trigger();
-        let status = self
-            .process
-            .stop(&self.client, Duration::from_secs(5))
-            .await
-            .expect("plugin stops");
-        assert!(status.success(), "plugin exited with {status}");
+        stop_plugin(&self.process, &self.client, &self.shutdown).await;
     }
+}
+
+/// The node's stop of a plugin: Shutdown, then SIGTERM (SIGKILL after 5 s); asserts a clean exit.
+pub async fn stop_plugin(process: &PluginProcess, client: &VmClient, shutdown: &Shutdown) {
+    shutdown.trigger();
+    let status = process
+        .stop(client, Duration::from_secs(5))
+        .await
+        .expect("plugin stops");
+    assert!(status.success(), "plugin exited with {status}");
 }
 
 /// A JSON-RPC 2.0 request over real HTTP.
@@ -225,4 +251,16 @@ pub async fn wait_for_build_event(client: &VmClient) {
         .expect("WaitForEvent answered within 10 s")
         .expect("WaitForEvent succeeded");
     assert_eq!(event.message, pb::Message::BuildBlock as i32);
+}
+
+/// Appends everything `reader` produces to `sink`, on a thread of its own.
+pub fn collect(mut reader: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
 }

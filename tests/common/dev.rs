@@ -1,0 +1,163 @@
+//! `stampvm dev` as a child of the test: spawned on a data directory with the caller's extra
+//! flags, its stdout read line by line (the banner, the `JSON-RPC: <url>` line), its stderr kept
+//! for a failing test, and it and its plugin SIGKILLed on drop.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// A running `stampvm dev`: SIGKILLed on drop unless it already exited, and its plugin with it
+/// (the plugin cannot be trusted to follow its parent: see dev_chain's
+/// `killed_node_leaves_no_plugin_behind`), so a failing assertion leaves no process behind.
+pub struct DevProcess {
+    child: Child,
+    stdout: mpsc::UnboundedReceiver<String>,
+    /// Everything it logged, shown when a test fails.
+    stderr: Arc<Mutex<String>>,
+}
+
+impl DevProcess {
+    /// `stampvm dev --data-dir <data_dir> --http 127.0.0.1:0 <extra>`, e.g. `extra` =
+    /// `["--metrics", "127.0.0.1:0"]`, in an empty environment.
+    pub fn spawn(data_dir: &Path, extra: &[&str]) -> DevProcess {
+        let mut child = Command::new(super::plugin_binary())
+            .arg("dev")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--http", "127.0.0.1:0"])
+            .args(extra)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("stampvm dev starts");
+        let (lines, stdout) = mpsc::unbounded_channel();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        super::collect(child.stderr.take().unwrap(), stderr.clone());
+        DevProcess {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Reads stdout until the `JSON-RPC: <url>` line (at most 30 s); returns all lines read so
+    /// far and the URL.
+    pub async fn banner(&mut self) -> (Vec<String>, String) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        loop {
+            let line = tokio::time::timeout_at(deadline, self.stdout.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no `JSON-RPC:` line within 30 s; stdout: {seen:?}"))
+                .unwrap_or_else(|| panic!("stdout closed before `JSON-RPC:`; stdout: {seen:?}"));
+            if let Some(url) = line.strip_prefix("JSON-RPC: ") {
+                let url = url.trim().to_string();
+                seen.push(line);
+                return (seen, url);
+            }
+            seen.push(line);
+        }
+    }
+
+    /// Waits (at most 30 s) for the banner's `JSON-RPC: <url>` line; returns the URL.
+    pub async fn rpc_url(&mut self) -> String {
+        self.banner().await.1
+    }
+
+    pub fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).unwrap()
+    }
+
+    pub fn signal(&self, signal: i32) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill has no memory-safety preconditions; the child is not reaped yet.
+        assert_eq!(
+            unsafe { libc::kill(pid, signal) },
+            0,
+            "kill({pid}, {signal})"
+        );
+    }
+
+    /// Polls for the exit status for at most `timeout`.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
+    /// Ctrl-C, then a clean exit within 10 s.
+    pub async fn interrupt(&mut self) {
+        self.signal(libc::SIGINT);
+        let status = self.wait_exit(Duration::from_secs(10)).await;
+        let status = status.expect("stampvm dev exits within 10 s of SIGINT");
+        assert!(status.success(), "stampvm dev exited with {status}");
+    }
+}
+
+impl Drop for DevProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let plugins: Vec<Orphan> = children(self.pid()).into_iter().map(Orphan).collect();
+            let _ = self.child.kill(); // SIGKILL
+            let _ = self.child.wait();
+            drop(plugins);
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "--- stampvm dev stderr ---\n{}",
+                self.stderr.lock().unwrap()
+            );
+        }
+    }
+}
+
+/// The children of `pid` (every thread's), from /proc.
+pub fn children(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
+}
+
+/// Running (not gone, not a zombie).
+pub fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| Some(stat.rsplit_once(") ")?.1.starts_with('Z')))
+        .is_some_and(|zombie| !zombie)
+}
+
+/// A plugin we found under a dev process: SIGKILLed on drop if it is still running.
+pub struct Orphan(pub i32);
+
+impl Drop for Orphan {
+    fn drop(&mut self) {
+        if running(self.0) {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
+}
