@@ -23,8 +23,8 @@ use tokio::sync::mpsc;
 
 const AVALANCHEGO_45: &str =
     "avalanchego/1.14.2 [database=v1.4.5, rpcchainvm=45, commit=0123456789abcdef0123456789abcdef01234567, go=1.23.9]";
-const AVALANCHEGO_44: &str =
-    "avalanchego/1.14.1 [database=v1.4.5, rpcchainvm=44, commit=0123456789abcdef0123456789abcdef01234567, go=1.23.9]";
+const AVALANCHEGO_41: &str =
+    "avalanchego/1.13.2 [database=v1.4.5, rpcchainvm=41, commit=0123456789abcdef0123456789abcdef01234567, go=1.22.8]";
 const LUXD_43: &str = "node/1.13.4 [database=v1.4.5, rpcchainvm=43, go=1.23.6]";
 
 /// The fake node, compiled once per test run into a directory that lives as long as the process.
@@ -181,10 +181,10 @@ async fn parent_version_decides() {
 // (c) A parent announcing a number we do not speak: a clear error, no Runtime.Initialize.
 #[tokio::test]
 async fn parent_with_unsupported_number_is_refused() {
-    let launched = launch(under_fake_node("parent-44", AVALANCHEGO_44, &[], 44)).await;
+    let launched = launch(under_fake_node("parent-41", AVALANCHEGO_41, &[], 41)).await;
     assert_refused_before_handshake(
         &launched,
-        "RPCChainVM protocol 44",
+        "RPCChainVM protocol 41",
         "the parent's --version",
     );
 }
@@ -257,13 +257,13 @@ async fn ordinary_parent_means_the_newest() {
 async fn command_line_beats_environment_and_parent() {
     let mut options = under_fake_node(
         "flag-45",
-        AVALANCHEGO_44,
+        AVALANCHEGO_41,
         &["--rpcchainvm-protocol", "45"],
         45,
     );
     options
         .extra_env
-        .push(("GRPC_STAMPVM_PROTOCOL".into(), "44".into()));
+        .push(("GRPC_STAMPVM_PROTOCOL".into(), "41".into()));
     let launched = launch(options).await;
     assert_handshook(&launched, 45);
     let line = launched.choice_line();
@@ -317,15 +317,15 @@ async fn wrapper_script_sets_the_number() {
 #[tokio::test]
 async fn command_line_with_unsupported_number_is_refused() {
     let options = under_fake_node(
-        "flag-44",
+        "flag-41",
         AVALANCHEGO_45,
-        &["--rpcchainvm-protocol", "44"],
-        44,
+        &["--rpcchainvm-protocol", "41"],
+        41,
     );
     let launched = launch(options).await;
     assert_refused_before_handshake(
         &launched,
-        "RPCChainVM protocol 44",
+        "RPCChainVM protocol 41",
         "from --rpcchainvm-protocol",
     );
 }
@@ -333,7 +333,7 @@ async fn command_line_with_unsupported_number_is_refused() {
 // (b) The node forwards GRPC_* variables; ours beats the parent's `--version`.
 #[tokio::test]
 async fn environment_beats_parent() {
-    let mut options = under_fake_node("env-45", AVALANCHEGO_44, &[], 45);
+    let mut options = under_fake_node("env-45", AVALANCHEGO_41, &[], 45);
     options
         .extra_env
         .push(("GRPC_STAMPVM_PROTOCOL".into(), "45".into()));
@@ -349,14 +349,14 @@ async fn environment_beats_parent() {
 // (b) An unsupported number in the environment is refused.
 #[tokio::test]
 async fn environment_with_unsupported_number_is_refused() {
-    let mut options = under_fake_node("env-44", AVALANCHEGO_45, &[], 44);
+    let mut options = under_fake_node("env-41", AVALANCHEGO_45, &[], 41);
     options
         .extra_env
-        .push(("GRPC_STAMPVM_PROTOCOL".into(), "44".into()));
+        .push(("GRPC_STAMPVM_PROTOCOL".into(), "41".into()));
     let launched = launch(options).await;
     assert_refused_before_handshake(
         &launched,
-        "RPCChainVM protocol 44",
+        "RPCChainVM protocol 41",
         "from GRPC_STAMPVM_PROTOCOL",
     );
 }

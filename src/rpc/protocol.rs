@@ -9,7 +9,11 @@ pub const LATEST: u32 = 45;
 /// Every wire profile this build implements, ascending (profiles.md section 1 lists the numbers
 /// that exist). [`Profile::new`], `stampvm version` and every "not supported" message read this
 /// list, so teaching the plugin another profile means implementing it and adding its number here.
-pub const SUPPORTED: &[u32] = &[LATEST];
+///
+/// 42-45 (AvalancheGo v1.13.3 - v1.14.2) share one column of profiles.md's switch table: the node
+/// waits with WaitForEvent, every message this plugin writes or reads has the same layout, and
+/// the error numbering is the same; only the announced number differs.
+pub const SUPPORTED: &[u32] = &[42, 43, 44, LATEST];
 
 /// luxd's announced number whose wire is an older AvalancheGo profile: luxd v1.11.14 and later
 /// announce 43 but speak profile 35's messages (profiles.md section 1, node-behaviour.md 13).
@@ -158,14 +162,15 @@ mod tests {
             let profile = Profile::new(number, HostFlavour::AvalancheGo).unwrap();
             assert_eq!((profile.announced(), profile.wire()), (number, number));
         }
-        let error = Profile::new(44, HostFlavour::AvalancheGo).unwrap_err();
+        let error = Profile::new(41, HostFlavour::AvalancheGo).unwrap_err();
         assert_eq!(
             error.to_string(),
             format!(
-                "RPCChainVM protocol 44 is not supported by this build; supported: {}",
+                "RPCChainVM protocol 41 is not supported by this build; supported: {}",
                 supported_text()
             )
         );
+        assert_eq!(supported_text(), "42-45");
         assert!(
             Profile::new(32, HostFlavour::AvalancheGo).is_err(),
             "never released"
