@@ -22,8 +22,10 @@ as_root() {
 }
 
 missing=()
-# bindgen needs libclang.so (from libclang-dev) at build time.
-if ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
+# bindgen needs libclang-dev at build time: the unversioned libclang.so, and clang's own headers
+# (stddef.h, ...) to parse RocksDB's C header. The runtime library libclang.so.1 alone is not enough.
+if ! ls /usr/lib/llvm-*/lib/libclang.so /usr/lib/llvm-*/lib/libclang-*.so >/dev/null 2>&1 ||
+    ! ls /usr/lib/llvm-*/lib/clang/*/include/stddef.h >/dev/null 2>&1; then
     missing+=(libclang-dev)
 fi
 command -v c++ >/dev/null || missing+=(g++)
