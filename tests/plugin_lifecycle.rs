@@ -217,21 +217,12 @@ fn without_the_node_it_explains_itself_and_fails() {
 
 #[test]
 fn vm_id_and_version_commands() {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(plugin_binary())
-            .args(args)
-            .env_clear()
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap()
-    };
     // shared/spec/vectors.md section 1: the tutorials' "timestampvm" VM ID encodes `timestamp`.
     assert_eq!(
-        run(&["vm-id", "timestamp"]).trim(),
+        run_cli(&["vm-id", "timestamp"]).trim(),
         "tGas3T58KzdjLHhBDMnH2TvrddhqTji5iZAMZ3RXs2NLpSnhH"
     );
-    let json: Value = serde_json::from_str(&run(&["version", "--json"])).unwrap();
+    let json: Value = serde_json::from_str(&run_cli(&["version", "--json"])).unwrap();
     assert_eq!(json["version"], stampvm::VERSION);
     assert!(json["rpcchainvm"].as_array().unwrap().contains(&json!(45)));
 }

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::plugin_binary;
+use common::{plugin_binary, run_cli};
 use serde_json::Value;
 use stampvm::host::{HostError, LaunchOptions, PluginProcess};
 use stampvm::rpc::protocol::{self, HostFlavour};
@@ -387,24 +387,15 @@ async fn environment_garbage_is_refused() {
 // `stampvm version` and `--json` list exactly the supported numbers.
 #[test]
 fn version_command_lists_the_supported_numbers() {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(plugin_binary())
-            .args(args)
-            .env_clear()
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8(out.stdout).unwrap()
-    };
     assert_eq!(
-        run(&["version"]).trim(),
+        run_cli(&["version"]).trim(),
         format!(
             "stampvm {} [rpcchainvm={}]",
             stampvm::VERSION,
             protocol::supported_text()
         )
     );
-    let json: Value = serde_json::from_str(&run(&["version", "--json"])).unwrap();
+    let json: Value = serde_json::from_str(&run_cli(&["version", "--json"])).unwrap();
     assert_eq!(json["version"], stampvm::VERSION);
     let numbers: Vec<u64> = json["rpcchainvm"]
         .as_array()

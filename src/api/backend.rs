@@ -4,12 +4,11 @@
 use crate::chain::{Block, Id};
 use std::future::Future;
 
-/// Where a block stands in consensus.
+/// Where a block the VM still holds stands in consensus (rejected blocks are not held).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockStatus {
     Processing,
     Accepted,
-    Rejected,
 }
 
 /// A block with its ID (computed once) and status.

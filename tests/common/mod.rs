@@ -25,6 +25,18 @@ pub fn plugin_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_stampvm"))
 }
 
+/// Runs the binary as a command-line tool (`stampvm <args>`) with an empty environment; asserts it
+/// succeeded and returns its stdout.
+pub fn run_cli(args: &[&str]) -> String {
+    let out = std::process::Command::new(plugin_binary())
+        .args(args)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A distinct, recognisable NodeID per test node.
 pub fn node_id(n: u8) -> NodeId {
     NodeId([n; 20])
