@@ -10,12 +10,32 @@ const PROTOS: &[&str] = &[
     "appsender/appsender.proto",
     "messenger/messenger.proto",
     "io/prometheus/client/metrics.proto",
+    "rpcdb/rpcdb.proto",
+];
+
+/// Messages whose field numbers mean different things in different protocol profiles: their Rust
+/// types are written by hand in `src/rpc/wire` and the generated code uses those.
+const HAND_WRITTEN: &[(&str, &str)] = &[
+    (
+        ".vm.InitializeRequest",
+        "crate::rpc::wire::InitializeRequest",
+    ),
+    (".vm.Handler", "crate::rpc::wire::Handler"),
+    (
+        ".appsender.SendAppGossipMsg",
+        "crate::rpc::wire::SendAppGossipMsg",
+    ),
+    (".io.reader.ReadResponse", "crate::rpc::wire::ReadResponse"),
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
     let descriptors = protox::compile(PROTOS, ["proto"])?;
-    tonic_prost_build::configure()
+    let mut builder = tonic_prost_build::configure();
+    for (proto, rust) in HAND_WRITTEN {
+        builder = builder.extern_path(*proto, *rust);
+    }
+    builder
         .build_server(true)
         .build_client(true)
         .compile_fds(descriptors)?;

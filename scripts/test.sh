@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-system-deps.sh --for-tests
+# The plugin that is not ours, for tests/foreign_plugin.rs (a no-op once installed).
+scripts/install-foreign-plugin.sh
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check

@@ -1,15 +1,18 @@
 //! `stampvm dev`: a single-node local chain with no AvalancheGo installed. The host side
-//! ([`crate::host`]) launches this very binary as a plugin through the real handshake, starts a
-//! chain in the node's order, drives it as a one-validator node would (wait for the event, build,
-//! verify, prefer, accept) and serves the node's HTTP paths on a local port.
+//! ([`crate::host`]) plays the node of one profile (the newest AvalancheGo unless told
+//! otherwise): it launches this very binary as a plugin through the real handshake, telling it to
+//! speak that profile, starts a chain in that node's order, drives it as a one-validator node
+//! would (wait for the profile's build trigger, build, verify, prefer, accept) and serves the
+//! node's HTTP paths on a local port, including the static API (`/ext/vm/<vmID>`) up to 30.
 
 use crate::api::data::{format_payload, Encoding};
 use crate::chain::{Id, NodeId};
 use crate::host::gateway::{Gateway, GatewayError};
 use crate::host::{
     ChainParams, EngineMode, HostError, LaunchOptions, Network, NodeServices, PluginProcess,
-    SoloEngine,
+    SoloEngine, StaticHandlerProcess,
 };
+use crate::rpc::protocol::Profile;
 use crate::shutdown::Shutdown;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -29,7 +32,13 @@ pub struct DevOptions {
     pub metrics_addr: Option<SocketAddr>,
     /// The plugin binary (this executable).
     pub plugin: PathBuf,
+    /// The node the dev host plays; the plugin is launched with `GRPC_STAMPVM_PROTOCOL` set to
+    /// its number, as an operator would configure it.
+    pub profile: Profile,
 }
+
+/// The VM name whose ID (`stampvm vm-id stampvm`) the static API is mounted under.
+const DEV_VM_NAME: &str = "stampvm";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DevError {
@@ -94,12 +103,13 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         .data_dir
         .join("chainData")
         .join(chain_id.to_string());
+    let profile = options.profile;
     let network = Network::new();
-    let (services_addr, _services) =
-        NodeServices::serve(node_id, network.clone(), shutdown.clone())
+    let (services_addr, services) =
+        NodeServices::serve_as(profile, node_id, network.clone(), shutdown.clone())
             .await
             .map_err(DevError::Services)?;
-    let gateway = Gateway::bind(options.http_addr, node_id)
+    let gateway = Gateway::bind_as(options.http_addr, node_id, profile)
         .await
         .map_err(|source| DevError::Http {
             addr: options.http_addr,
@@ -107,9 +117,23 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         })?;
     let gateway_task = gateway.spawn(shutdown.clone());
 
-    let mut launch = LaunchOptions::new(&options.plugin);
-    launch.name = "plugin".into();
-    let plugin = PluginProcess::launch(launch).await?;
+    let launch = |name: &str| {
+        let mut launch = LaunchOptions::new(&options.plugin);
+        launch.name = name.into();
+        launch.profile = profile;
+        let number = profile.announced().to_string();
+        launch
+            .extra_env
+            .push(("GRPC_STAMPVM_PROTOCOL".into(), number.into()));
+        launch
+    };
+    // Up to 30 the node registers the VM's static handlers from a process of their own.
+    let static_handlers = StaticHandlerProcess::launch(launch("static")).await?;
+    let vm_id = Id::from_name(DEV_VM_NAME).expect("a short name");
+    if let Some(process) = &static_handlers {
+        gateway.register_vm(vm_id, process.routes())?;
+    }
+    let plugin = PluginProcess::launch(launch("plugin")).await?;
     let client = plugin.vm_client().await?;
     network.register(node_id, client.clone());
     let mut params = ChainParams::new(
@@ -117,7 +141,8 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         &chain_dir,
         options.genesis.clone(),
         services_addr.to_string(),
-    );
+    )
+    .with_profile(profile);
     params.chain_id = chain_id;
     params.config_bytes = dev_config(&options.config, options.metrics_addr)?;
     let started = client.start_chain(&params).await?;
@@ -130,7 +155,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     gateway.set_ready(chain_id, true);
     let engine = SoloEngine::new(
         client.clone(),
-        EngineMode::WaitForEvent,
+        EngineMode::for_node(&services),
         &started.last_accepted,
     )
     .spawn(shutdown.clone());
@@ -138,12 +163,14 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     // Listen for Ctrl-C/SIGTERM before announcing readiness: a signal sent the moment the banner
     // appears must stop the chain cleanly, not kill the process.
     let stop_signal = stop_signals()?;
-    print_banner(
-        &gateway.local_addr(),
+    print_banner(&Banner {
+        http: gateway.local_addr(),
         chain_id,
-        &chain_dir,
-        started.last_accepted.height,
-    );
+        chain_dir: &chain_dir,
+        height: started.last_accepted.height,
+        profile,
+        static_vm: static_handlers.as_ref().map(|_| vm_id),
+    });
     if let Some(addr) = options.metrics_addr {
         println!("metrics: http://{addr}/metrics (unless the chain config moved them)");
     }
@@ -155,12 +182,37 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     engine.join().await;
     let status = plugin.stop(&client, Duration::from_secs(5)).await?;
     tracing::info!(%status, "plugin stopped");
+    if let Some(process) = static_handlers {
+        // The node's exit: the static-handler process never gets Shutdown, only SIGTERM.
+        gateway.remove_vm(vm_id);
+        let status = process.stop().await?;
+        tracing::info!(%status, "static-handler process stopped");
+    }
     let _ = tokio::time::timeout(Duration::from_secs(2), gateway_task).await;
     Ok(())
 }
 
+/// What the banner tells.
+struct Banner<'a> {
+    http: SocketAddr,
+    chain_id: Id,
+    chain_dir: &'a std::path::Path,
+    height: u64,
+    profile: Profile,
+    /// The VM whose static API is mounted (profiles up to 30).
+    static_vm: Option<Id>,
+}
+
 /// What a person needs to start using the chain, on stdout (logs stay on stderr).
-fn print_banner(http: &SocketAddr, chain_id: Id, chain_dir: &std::path::Path, height: u64) {
+fn print_banner(banner: &Banner<'_>) {
+    let Banner {
+        http,
+        chain_id,
+        chain_dir,
+        height,
+        profile,
+        static_vm,
+    } = banner;
     let url = format!("http://{http}/ext/bc/{chain_id}/rpc");
     let example = format_payload(&Id::sha256(b"my document").0, Encoding::Hex);
     let mut out = std::io::stdout().lock();
@@ -169,6 +221,10 @@ fn print_banner(http: &SocketAddr, chain_id: Id, chain_dir: &std::path::Path, he
         "stampvm dev chain {chain_id} is up at height {height} (data in {})",
         chain_dir.display()
     );
+    let _ = writeln!(out, "node: {profile} (the plugin speaks it too)");
+    if let Some(vm_id) = static_vm {
+        let _ = writeln!(out, "static API: http://{http}/ext/vm/{vm_id}");
+    }
     let _ = writeln!(out, "JSON-RPC: {url}");
     let _ = writeln!(
         out,

@@ -19,6 +19,8 @@ gRPC with the node; you don't run it by hand in that role.
 By hand:
   stampvm dev                 run a local single-node chain (no AvalancheGo needed), JSON-RPC on
                               http://127.0.0.1:9650/ext/bc/<chainID>/rpc
+  stampvm dev --protocol N    the same, played as the node of RPCChainVM protocol N (add --luxd
+                              for luxd's numbers 30, 35, 43)
   stampvm vm-id NAME          print the VM ID (CB58) for a VM name, e.g. `stampvm vm-id stampvm`
   stampvm version [--json]    print the version and the RPCChainVM protocols this build speaks";
 
@@ -36,7 +38,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a local single-node chain: this binary is launched as a plugin through the real
-    /// handshake and driven as a one-validator node would drive it.
+    /// handshake and driven as a one-validator node of the chosen protocol would drive it.
     Dev(DevArgs),
     /// Print the VM ID for a VM name (the name's bytes zero-padded to 32, in CB58).
     VmId {
@@ -72,6 +74,17 @@ struct DevArgs {
     /// Serve no Prometheus endpoint.
     #[arg(long, conflicts_with = "metrics")]
     no_metrics: bool,
+    /// Play the node of this RPCChainVM protocol number, with its message layouts, call order,
+    /// block-building trigger and HTTP rules; the plugin is launched with
+    /// GRPC_STAMPVM_PROTOCOL=N so it speaks the same. Default: the newest supported
+    /// (`stampvm version` lists them).
+    #[arg(long, value_name = "N")]
+    protocol: Option<u32>,
+    /// Play luxd (Lux's node) rather than AvalancheGo: the engine address goes in
+    /// LUX_VM_RUNTIME_ENGINE_ADDR and --protocol is the number luxd announces (30, 35 or 43;
+    /// luxd's 43 speaks profile 35).
+    #[arg(long, requires = "protocol")]
+    luxd: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -141,6 +154,12 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                     .with_context(|| format!("reading chain config {}", path.display()))?,
                 None => Vec::new(),
             };
+            let flavour = match args.luxd {
+                true => HostFlavour::Luxd,
+                false => HostFlavour::AvalancheGo,
+            };
+            let number = args.protocol.unwrap_or(protocol::LATEST);
+            let profile = protocol::Profile::new(number, flavour).context("--protocol")?;
             let options = stampvm::dev::DevOptions {
                 data_dir: args.data_dir,
                 http_addr: args.http,
@@ -148,6 +167,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                 config,
                 metrics_addr: (!args.no_metrics).then_some(args.metrics),
                 plugin: std::env::current_exe().context("locating this binary")?,
+                profile,
             };
             runtime()?.block_on(stampvm::dev::run(options))?;
             Ok(std::process::ExitCode::SUCCESS)

@@ -25,6 +25,12 @@ const AVALANCHEGO_45: &str =
     "avalanchego/1.14.2 [database=v1.4.5, rpcchainvm=45, commit=0123456789abcdef0123456789abcdef01234567, go=1.23.9]";
 const AVALANCHEGO_41: &str =
     "avalanchego/1.13.2 [database=v1.4.5, rpcchainvm=41, commit=0123456789abcdef0123456789abcdef01234567, go=1.22.8]";
+/// A node newer than this build (protocol 46 does not exist yet): the "unsupported" example.
+const AVALANCHEGO_46: &str =
+    "avalanchego/1.15.0 [database=v1.4.5, rpcchainvm=46, commit=0123456789abcdef0123456789abcdef01234567, go=1.24.1]";
+/// The oldest supported node's line, in AvalancheGo v1.10's `avalanche/` spelling.
+const AVALANCHEGO_28: &str =
+    "avalanche/1.10.9 [database=v1.4.5, rpcchainvm=28, commit=0123456789abcdef0123456789abcdef01234567, go=1.20.8]";
 const LUXD_43: &str = "node/1.13.4 [database=v1.4.5, rpcchainvm=43, go=1.23.6]";
 
 /// The fake node, compiled once per test run into a directory that lives as long as the process.
@@ -70,7 +76,7 @@ fn under_fake_node(
         .chain(plugin_args.iter().map(OsString::from))
         .collect();
     options.extra_env = vec![("FAKE_NODE_VERSION".into(), version_line.into())];
-    options.expected_protocol = expected;
+    options.expected_protocol = Some(expected);
     options
 }
 
@@ -178,13 +184,25 @@ async fn parent_version_decides() {
     );
 }
 
+// (c) The oldest node we speak, whose line starts `avalanche/` rather than `avalanchego/`.
+#[tokio::test]
+async fn parent_announcing_28_gets_28() {
+    let launched = launch(under_fake_node("parent-28", AVALANCHEGO_28, &[], 28)).await;
+    assert_handshook(&launched, 28);
+    let line = launched.choice_line();
+    assert!(
+        line.contains("RPCChainVM protocol 28 chosen from the parent's --version"),
+        "{line}"
+    );
+}
+
 // (c) A parent announcing a number we do not speak: a clear error, no Runtime.Initialize.
 #[tokio::test]
 async fn parent_with_unsupported_number_is_refused() {
-    let launched = launch(under_fake_node("parent-41", AVALANCHEGO_41, &[], 41)).await;
+    let launched = launch(under_fake_node("parent-46", AVALANCHEGO_46, &[], 46)).await;
     assert_refused_before_handshake(
         &launched,
-        "RPCChainVM protocol 41",
+        "RPCChainVM protocol 46",
         "the parent's --version",
     );
 }
@@ -193,7 +211,7 @@ async fn parent_with_unsupported_number_is_refused() {
 #[tokio::test]
 async fn luxd_number_is_judged_by_its_wire_profile() {
     let mut options = under_fake_node("luxd-43", LUXD_43, &[], 43);
-    options.flavour = HostFlavour::Luxd;
+    options.profile = protocol::Profile::new(43, HostFlavour::Luxd).unwrap();
     let launched = launch(options).await;
     let line = launched.choice_line();
     assert!(line.contains("LUX_VM_RUNTIME_ENGINE_ADDR"), "{line}");
@@ -317,15 +335,15 @@ async fn wrapper_script_sets_the_number() {
 #[tokio::test]
 async fn command_line_with_unsupported_number_is_refused() {
     let options = under_fake_node(
-        "flag-41",
+        "flag-46",
         AVALANCHEGO_45,
-        &["--rpcchainvm-protocol", "41"],
-        41,
+        &["--rpcchainvm-protocol", "46"],
+        46,
     );
     let launched = launch(options).await;
     assert_refused_before_handshake(
         &launched,
-        "RPCChainVM protocol 41",
+        "RPCChainVM protocol 46",
         "from --rpcchainvm-protocol",
     );
 }
@@ -349,14 +367,14 @@ async fn environment_beats_parent() {
 // (b) An unsupported number in the environment is refused.
 #[tokio::test]
 async fn environment_with_unsupported_number_is_refused() {
-    let mut options = under_fake_node("env-41", AVALANCHEGO_45, &[], 41);
+    let mut options = under_fake_node("env-46", AVALANCHEGO_45, &[], 46);
     options
         .extra_env
-        .push(("GRPC_STAMPVM_PROTOCOL".into(), "41".into()));
+        .push(("GRPC_STAMPVM_PROTOCOL".into(), "46".into()));
     let launched = launch(options).await;
     assert_refused_before_handshake(
         &launched,
-        "RPCChainVM protocol 41",
+        "RPCChainVM protocol 46",
         "from GRPC_STAMPVM_PROTOCOL",
     );
 }

@@ -134,8 +134,8 @@ pub(crate) fn check_request(method: &str, headers: &[HeaderField]) -> Result<(),
 }
 
 /// The whole exchange once the body is in hand: checks, limit, then JSON-RPC.
-pub(crate) async fn respond<B: Backend>(
-    backend: &B,
+pub(crate) async fn respond<A: JsonRpcApi>(
+    api: &A,
     method: &str,
     headers: &[HeaderField],
     body: &[u8],
@@ -146,7 +146,21 @@ pub(crate) async fn respond<B: Backend>(
     if body.len() > MAX_BODY_BYTES {
         return Refusal::TooLarge.into();
     }
-    HttpReply::json(methods::handle_body(backend, body).await)
+    HttpReply::json(api.handle_body(body).await)
+}
+
+/// The JSON-RPC methods an `http.HTTP` server answers with: a chain's (any [`Backend`]), or the
+/// static API that profiles up to 30 mount per VM (`super::static_api`).
+pub trait JsonRpcApi: Clone + Send + Sync + 'static {
+    /// The reply body for one request body; `None` when only notifications came (empty 200).
+    fn handle_body(&self, body: &[u8])
+        -> impl std::future::Future<Output = Option<Vec<u8>>> + Send;
+}
+
+impl<B: Backend> JsonRpcApi for B {
+    async fn handle_body(&self, body: &[u8]) -> Option<Vec<u8>> {
+        methods::handle_body(self, body).await
+    }
 }
 
 #[cfg(test)]

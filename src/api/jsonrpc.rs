@@ -376,7 +376,7 @@ fn compact(json: &str) -> String {
     out
 }
 
-fn compact_raw(json: &str) -> Box<RawValue> {
+pub(crate) fn compact_raw(json: &str) -> Box<RawValue> {
     let compacted = compact(json);
     // Unreachable for valid input; `null` rather than failing the reply (Box<RawValue>'s default).
     RawValue::from_string(compacted).unwrap_or_default()

@@ -5,6 +5,7 @@ pub mod data;
 pub mod http;
 pub mod jsonrpc;
 pub mod methods;
+pub mod static_api;
 #[cfg(test)]
 pub(crate) mod test_backend;
 

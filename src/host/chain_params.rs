@@ -1,9 +1,11 @@
 //! What the node knows about a chain before it starts it: the contents of `vm.InitializeRequest`
-//! ([`ChainParams`], node-behaviour.md section 5.1), the node's own name and version as sent in
-//! `vm.VM/Connected` ([`ClientVersion`]), and the network-upgrade schedule Go plugins require.
+//! ([`ChainParams`], node-behaviour.md section 5.1) laid out for the profile the node plays, the
+//! node's own name and version as sent in `vm.VM/Connected` ([`ClientVersion`]), and the
+//! network-upgrade schedule Go plugins require.
 
 use crate::chain::id::{Id, NodeId};
 use crate::rpc::pb::vm as pb;
+use crate::rpc::protocol::{NodeRelease, PeerVersionLayout, Profile};
 use prost_types::Timestamp;
 use std::path::PathBuf;
 
@@ -17,34 +19,63 @@ pub struct ClientVersion {
 }
 
 impl Default for ClientVersion {
-    /// AvalancheGo v1.14.2.
+    /// AvalancheGo v1.14.2, the newest node.
     fn default() -> Self {
+        ClientVersion::from(Profile::latest().node_release())
+    }
+}
+
+impl From<NodeRelease> for ClientVersion {
+    fn from(release: NodeRelease) -> Self {
         ClientVersion {
-            name: "avalanchego".into(),
-            major: 1,
-            minor: 14,
-            patch: 2,
+            name: release.client.into(),
+            major: release.major,
+            minor: release.minor,
+            patch: release.patch,
         }
     }
 }
 
 impl ClientVersion {
-    /// The Connected call announcing `node_id` running this client.
-    pub fn connected_request(&self, node_id: NodeId) -> pb::ConnectedRequest {
-        pb::ConnectedRequest {
-            node_id: node_id.0.to_vec(),
-            name: self.name.clone(),
-            major: self.major,
-            minor: self.minor,
-            patch: self.patch,
+    /// The release a node playing `profile` runs (e.g. `avalanche/1.10.15` for 30).
+    pub fn of(profile: Profile) -> ClientVersion {
+        ClientVersion::from(profile.node_release())
+    }
+
+    /// The Connected call announcing `node_id` running this client, in `layout`: up to 30
+    /// field 2 is the whole version text (`avalanche/1.10.15`) and 3-5 do not exist; from 31 it
+    /// is the name, with the numbers in 3-5 (profiles.md 3.6).
+    pub fn connected_request(
+        &self,
+        node_id: NodeId,
+        layout: PeerVersionLayout,
+    ) -> pb::ConnectedRequest {
+        let node_id = node_id.0.to_vec();
+        match layout {
+            PeerVersionLayout::VersionText => pb::ConnectedRequest {
+                node_id,
+                name: format!("{}/{}.{}.{}", self.name, self.major, self.minor, self.patch),
+                ..Default::default()
+            },
+            PeerVersionLayout::NameAndNumbers => pb::ConnectedRequest {
+                node_id,
+                name: self.name.clone(),
+                major: self.major,
+                minor: self.minor,
+                patch: self.patch,
+            },
         }
     }
 }
 
 /// What the node knows about a chain before starting it: the contents of `vm.InitializeRequest`
-/// (node-behaviour.md section 5.1). [`ChainParams::new`] fills in a local network's values.
+/// (node-behaviour.md section 5.1). [`ChainParams::new`] fills in a local network's values for
+/// the newest node; [`ChainParams::with_profile`] makes them another node's.
 #[derive(Debug, Clone)]
 pub struct ChainParams {
+    /// The node that starts the chain: decides the message layouts and the call order. Change
+    /// it with [`ChainParams::with_profile`], which keeps [`ChainParams::client`] in step.
+    pub profile: Profile,
     pub network_id: u32,
     pub subnet_id: Id,
     pub chain_id: Id,
@@ -58,10 +89,13 @@ pub struct ChainParams {
     pub genesis_bytes: Vec<u8>,
     pub upgrade_bytes: Vec<u8>,
     pub config_bytes: Vec<u8>,
-    /// This host serves no `rpcdb.Database`; empty unless you run one.
+    /// The node's `rpcdb.Database` ([`super::rpcdb::NodeDatabase::serve`]); empty when none is
+    /// served (stampvm keeps its own RocksDB and never dials it). Written in the
+    /// profile's field-13 layout (a `VersionedDBServer` list at 28-29).
     pub db_server_addr: String,
     /// The node's AppSender/Messenger server ([`super::NodeServices::serve`]).
     pub server_addr: String,
+    /// Sent only where the profile has field 15 (37+, never by luxd).
     pub network_upgrades: pb::NetworkUpgrades,
     /// Sent in `Connected` for this node itself.
     pub client: ClientVersion,
@@ -79,6 +113,7 @@ impl ChainParams {
         server_addr: String,
     ) -> ChainParams {
         ChainParams {
+            profile: Profile::latest(),
             network_id: 12345,
             subnet_id: Id::sha256(b"stampvm host: subnet"),
             chain_id: Id::sha256(b"stampvm host: chain"),
@@ -98,9 +133,17 @@ impl ChainParams {
         }
     }
 
-    /// The `vm.InitializeRequest` these parameters describe.
+    /// The same chain started by a node playing `profile`, which also names itself as that
+    /// profile's release in `Connected`.
+    pub fn with_profile(mut self, profile: Profile) -> ChainParams {
+        self.profile = profile;
+        self.client = ClientVersion::of(profile);
+        self
+    }
+
+    /// The `vm.InitializeRequest` these parameters describe, as the profile's node writes it.
     pub fn initialize_request(&self) -> pb::InitializeRequest {
-        pb::InitializeRequest {
+        let mut request = pb::InitializeRequest {
             network_id: self.network_id,
             subnet_id: self.subnet_id.0.to_vec(),
             chain_id: self.chain_id.0.to_vec(),
@@ -113,16 +156,27 @@ impl ChainParams {
             genesis_bytes: self.genesis_bytes.clone(),
             upgrade_bytes: self.upgrade_bytes.clone(),
             config_bytes: self.config_bytes.clone(),
-            db_server_addr: self.db_server_addr.clone(),
+            db_server_field: Vec::new(),
             server_addr: self.server_addr.clone(),
-            network_upgrades: Some(self.network_upgrades.clone()),
-        }
+            network_upgrades: self
+                .profile
+                .sends_network_upgrades()
+                .then(|| self.network_upgrades.clone()),
+        };
+        request.set_db_server(self.profile.db_server_layout(), &self.db_server_addr);
+        request
+    }
+
+    /// `Connected` for this node itself, in the profile's layout.
+    pub fn connected_self(&self) -> pb::ConnectedRequest {
+        self.client
+            .connected_request(self.node_id, self.profile.peer_version_layout())
     }
 }
 
 /// Every upgrade active since the local network's start (2020-12-05 05:00 UTC, the node's
-/// `InitiallyActiveTime`) except Helicon, left unscheduled (9999-12-01). Go plugins refuse an
-/// Initialize without these, so they are always sent.
+/// `InitiallyActiveTime`) except Helicon, left unscheduled (9999-12-01). Go plugins of 37+ refuse
+/// an Initialize without these, so every profile that has the field gets them.
 pub fn default_network_upgrades() -> pb::NetworkUpgrades {
     let active = || {
         Some(Timestamp {
@@ -161,6 +215,17 @@ pub fn default_network_upgrades() -> pb::NetworkUpgrades {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rpc::protocol::{DbServerLayout, HostFlavour};
+    use prost::Message;
+
+    fn params(profile: Profile) -> ChainParams {
+        let params = ChainParams::new(NodeId([1; 20]), "/tmp/x", vec![], String::new());
+        params.with_profile(profile)
+    }
+
+    fn avalanchego(number: u32) -> Profile {
+        Profile::new(number, HostFlavour::AvalancheGo).unwrap()
+    }
 
     #[test]
     fn placeholder_bls_key_has_48_bytes() {
@@ -169,5 +234,52 @@ mod tests {
         let request = params.initialize_request();
         assert_eq!(request.chain_id.len(), 32);
         assert!(request.network_upgrades.is_some());
+    }
+
+    // Field 13 is a VersionedDBServer list at 28-29 and a string from 30; field 15 exists from
+    // 37 only. Each request is read back with its own profile's layout, and 28's not with 30's.
+    #[test]
+    fn initialize_request_follows_the_profile() {
+        let with_db = |number| {
+            let mut params = params(avalanchego(number));
+            params.db_server_addr = "127.0.0.1:40001".into();
+            let bytes = params.initialize_request().encode_to_vec();
+            pb::InitializeRequest::decode(bytes.as_slice()).unwrap()
+        };
+        let at_28 = with_db(28);
+        let list = at_28.db_server_addr(DbServerLayout::VersionedList).unwrap();
+        assert_eq!(list.as_deref(), Some("127.0.0.1:40001"));
+        let misread = at_28.db_server_addr(DbServerLayout::Address).unwrap();
+        assert_ne!(misread.as_deref(), Some("127.0.0.1:40001"));
+        let at_30 = with_db(30);
+        let addr = at_30.db_server_addr(DbServerLayout::Address).unwrap();
+        assert_eq!(addr.as_deref(), Some("127.0.0.1:40001"));
+        assert!(at_30.network_upgrades.is_none());
+        assert!(with_db(36).network_upgrades.is_none());
+        assert!(with_db(37).network_upgrades.is_some());
+        let luxd_43 = Profile::new(43, HostFlavour::Luxd).unwrap();
+        assert!(params(luxd_43)
+            .initialize_request()
+            .network_upgrades
+            .is_none());
+    }
+
+    // Up to 30 Connected carries the version as one text (`avalanche/1.10.15`, luxd `lux/…`);
+    // from 31 the name and three numbers.
+    #[test]
+    fn connected_follows_the_profile() {
+        let at_30 = params(avalanchego(30)).connected_self();
+        assert_eq!(
+            (at_30.name.as_str(), at_30.major, at_30.minor, at_30.patch),
+            ("avalanche/1.10.15", 0, 0, 0)
+        );
+        let luxd_30 = Profile::new(30, HostFlavour::Luxd).unwrap();
+        assert_eq!(params(luxd_30).connected_self().name, "lux/1.10.17");
+        let at_31 = params(avalanchego(31)).connected_self();
+        assert_eq!(
+            (at_31.name.as_str(), at_31.major, at_31.minor, at_31.patch),
+            ("avalanchego", 1, 10, 18)
+        );
+        assert_eq!(at_31.node_id, vec![1; 20]);
     }
 }

@@ -29,6 +29,18 @@ pub enum EngineMode {
     Messenger(NodeServicesHandle),
 }
 
+impl EngineMode {
+    /// The trigger of the node `services` play: WaitForEvent where it calls it (42+), else the
+    /// Messenger slot those services fill. (luxd "43" is played like luxd 35, whose engine drains
+    /// the slot; the real luxd "43" never does, so no block is built there: node-behaviour.md 13.)
+    pub fn for_node(services: &NodeServicesHandle) -> EngineMode {
+        match services.profile().node_waits_for_events() {
+            true => EngineMode::WaitForEvent,
+            false => EngineMode::Messenger(services.clone()),
+        }
+    }
+}
+
 /// The last block this engine accepted (or the chain's last accepted block before any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AcceptedTip {

@@ -1,6 +1,8 @@
 //! [`HostError`]: what can fail on the node's side of the protocol, one variant per step, so a
 //! test or an operator can tell a refused handshake from a dead process from a bad answer.
 
+use crate::rpc::protocol::Profile;
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -49,9 +51,13 @@ pub enum HostError {
     /// A call returned a gRPC error status.
     #[error("{method} failed: {code:?}: {message}", code = .status.code(), message = .status.message())]
     Rpc {
-        method: &'static str,
+        method: Cow<'static, str>,
         status: Box<tonic::Status>,
     },
+    /// The plugin's answers and the host's parameters disagree on the profile (e.g. a client
+    /// dialed for one node used to start a chain with another's parameters).
+    #[error("the chain parameters are for {params} but the client speaks {client}")]
+    ProfileConflict { client: Profile, params: Profile },
     /// A call succeeded but its answer breaks the wire contract (wrong ID length, no timestamp, …).
     #[error("{method} returned an invalid response: {reason}")]
     InvalidResponse {
@@ -72,9 +78,9 @@ pub enum HostError {
 
 impl HostError {
     /// Wraps a gRPC status from `method` (e.g. `"vm.VM/BuildBlock"`).
-    pub fn rpc(method: &'static str, status: tonic::Status) -> HostError {
+    pub fn rpc(method: impl Into<Cow<'static, str>>, status: tonic::Status) -> HostError {
         HostError::Rpc {
-            method,
+            method: method.into(),
             status: Box::new(status),
         }
     }

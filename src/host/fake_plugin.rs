@@ -23,6 +23,10 @@ pub(super) struct FakeState {
     pub(super) pending: u32,
     /// AppGossip received: (sender node ID, message).
     pub(super) gossip: Vec<(Vec<u8>, Vec<u8>)>,
+    /// `lock_options` of every handler the fake returns: `Some(2)` is profile 28's layout.
+    pub(super) handler_lock: Option<u32>,
+    /// The `status` ParseBlock answers with (0 = unset, which nodes up to 35 refuse).
+    pub(super) parse_status: i32,
 }
 
 /// A plugin that records its calls and builds 40-byte blocks (parent id, height) on demand.
@@ -62,9 +66,12 @@ fake_vm! {
     block_verify(pb::BlockVerifyRequest) -> pb::BlockVerifyResponse => on_block_verify;
     block_accept(pb::BlockAcceptRequest) -> () => on_block_accept;
     app_gossip(pb::AppGossipMsg) -> () => on_app_gossip;
+    verify_height_index(()) -> pb::VerifyHeightIndexResponse => on_verify_height_index;
+    create_static_handlers(()) -> pb::CreateStaticHandlersResponse => on_create_static_handlers;
+    create_http2_handler(()) -> pb::CreateHttp2HandlerResponse => on_create_http2_handler;
+    parse_block(pb::ParseBlockRequest) -> pb::ParseBlockResponse => on_parse_block;
     |
     disconnected(pb::DisconnectedRequest) -> ();
-    parse_block(pb::ParseBlockRequest) -> pb::ParseBlockResponse;
     get_block(pb::GetBlockRequest) -> pb::GetBlockResponse;
     health(()) -> pb::HealthResponse;
     app_request(pb::AppRequestMsg) -> ();
@@ -80,6 +87,9 @@ fake_vm! {
     get_state_summary(pb::GetStateSummaryRequest) -> pb::GetStateSummaryResponse;
     block_reject(pb::BlockRejectRequest) -> ();
     state_summary_accept(pb::StateSummaryAcceptRequest) -> pb::StateSummaryAcceptResponse;
+    cross_chain_app_request(pb::CrossChainAppRequestMsg) -> ();
+    cross_chain_app_request_failed(pb::CrossChainAppRequestFailedMsg) -> ();
+    cross_chain_app_response(pb::CrossChainAppResponseMsg) -> ();
 }
 
 impl FakeVm {
@@ -115,14 +125,41 @@ impl FakeVm {
     async fn on_shutdown(&self, _: ()) -> Answer<()> {
         self.record("Shutdown")
     }
-    async fn on_create_handlers(&self, _: ()) -> Answer<pb::CreateHandlersResponse> {
-        self.record("CreateHandlers")?;
-        let handler = |prefix: &str| pb::Handler {
+    fn handler(&self, prefix: &str) -> pb::Handler {
+        pb::Handler {
             prefix: prefix.into(),
             server_addr: "127.0.0.1:1".into(),
-        };
-        let handlers = vec![handler(""), handler("bad")];
+            lock_options: self.0.lock().unwrap().handler_lock,
+        }
+    }
+    async fn on_create_handlers(&self, _: ()) -> Answer<pb::CreateHandlersResponse> {
+        self.record("CreateHandlers")?;
+        let handlers = vec![self.handler(""), self.handler("bad")];
         Ok(pb::CreateHandlersResponse { handlers })
+    }
+    async fn on_create_static_handlers(&self, _: ()) -> Answer<pb::CreateStaticHandlersResponse> {
+        self.record("CreateStaticHandlers")?;
+        let handlers = vec![self.handler("/static")];
+        Ok(pb::CreateStaticHandlersResponse { handlers })
+    }
+    async fn on_create_http2_handler(&self, _: ()) -> Answer<pb::CreateHttp2HandlerResponse> {
+        self.record("CreateHTTP2Handler")?;
+        Ok(Default::default())
+    }
+    async fn on_verify_height_index(&self, _: ()) -> Answer<pb::VerifyHeightIndexResponse> {
+        self.record("VerifyHeightIndex")?;
+        Ok(Default::default())
+    }
+    async fn on_parse_block(&self, r: pb::ParseBlockRequest) -> Answer<pb::ParseBlockResponse> {
+        let status = self.0.lock().unwrap().parse_status;
+        Ok(pb::ParseBlockResponse {
+            id: Id::sha256(&r.bytes).0.to_vec(),
+            parent_id: vec![0; 32],
+            status,
+            height: 1,
+            timestamp: Some(Default::default()),
+            verify_with_context: false,
+        })
     }
     async fn on_new_http_handler(&self, _: ()) -> Answer<pb::NewHttpHandlerResponse> {
         self.record("NewHTTPHandler")?;

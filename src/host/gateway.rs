@@ -1,28 +1,35 @@
 //! The node's HTTP API server for chains, as AvalancheGo runs it (shared/spec/node-behaviour.md
 //! section 8), so `stampvm dev`, the tests and the benches reach any rpcchainvm plugin's API the
-//! way real clients reach it through a node.
+//! way real clients reach it through a node of the profile the gateway plays.
 //!
 //! Routing: the exact path `/ext/bc/<chainID><prefix>` goes to the `http.HTTP` server the plugin
-//! returned for that prefix; a request with `Avalanche-Api-Route: <chainID>` goes to the chain's
-//! header-route server whatever its path. HTTP/1.x without `Upgrade` is forwarded with
-//! `HandleSimple`; HTTP/2 (h2c) and `Upgrade` requests with `Handle` and a per-request
-//! Writer/Reader server ([`crate::host::http_callbacks`]). Responses are buffered whole.
+//! returned for that prefix, `/ext/vm/<vmID><prefix>` to a static handler (profiles up to 30). The
+//! chain's header-routed server takes, at 41, every HTTP/2 request with `chain-id: <chainID>`
+//! (and no HTTP/2 request reaches a path route), from 42 every request with
+//! `Avalanche-Api-Route: <chainID>` whatever its path.
+//!
+//! RPC: HTTP/1.x without `Upgrade` is forwarded with `HandleSimple`; `Upgrade` requests, and from
+//! 41 every HTTP/2 one, with `Handle` and a per-request Writer/Reader server
+//! ([`crate::host::http_callbacks`]). The plugin's headers are merged into the node's preset ones
+//! up to 39 and replace them from 40. Responses are buffered whole.
 
-use super::go_http::{build_response, element, header_elements, request_target};
+use super::go_http::{build_response, element, header_elements, node_headers, request_target};
 use super::http_callbacks::call_handle;
 use crate::chain::id::{Id, NodeId};
 use crate::rpc::pb::http::{self as pb, http_client::HttpClient};
+use crate::rpc::protocol::{ExtraHandlerRpc, Profile};
 use crate::rpc::transport;
 use crate::shutdown::Shutdown;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode, Version};
 use axum::response::Response;
 use axum::serve::ListenerExt;
 use axum::Router;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -30,6 +37,9 @@ use tonic::transport::Channel;
 
 /// The header that selects a chain's header-route handler (protocol 42+, `NewHTTPHandler`).
 pub const ROUTE_HEADER: &str = "avalanche-api-route";
+
+/// The header that selects the chain of an HTTP/2 request at protocol 41 (`CreateHTTP2Handler`).
+pub const HTTP2_CHAIN_HEADER: &str = "chain-id";
 
 /// The node's answer to every chain request before the chain reaches NORMAL_OP.
 pub const NOT_BOOTSTRAPPED: &str = "API call rejected because chain is not done bootstrapping";
@@ -56,8 +66,8 @@ pub enum GatewayError {
 enum RequestError {
     #[error("404 page not found")]
     NotFound,
-    #[error("empty Avalanche-Api-Route header")]
-    EmptyRouteHeader,
+    #[error("empty {0} header")]
+    EmptyRouteHeader(&'static str),
     #[error("{NOT_BOOTSTRAPPED}")]
     NotReady,
     #[error("reading the request body: {0}")]
@@ -70,7 +80,7 @@ impl RequestError {
     fn status(&self) -> StatusCode {
         match self {
             RequestError::NotFound => StatusCode::NOT_FOUND,
-            RequestError::EmptyRouteHeader | RequestError::Body(_) => StatusCode::BAD_REQUEST,
+            RequestError::EmptyRouteHeader(_) | RequestError::Body(_) => StatusCode::BAD_REQUEST,
             RequestError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             RequestError::Rpc(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -89,14 +99,39 @@ pub struct Gateway {
 /// Shared by the request handlers: which plugin server answers which request.
 struct Routes {
     node_id: NodeId,
+    profile: Profile,
     table: RwLock<Table>,
+    forwarded: ForwardCounters,
 }
+
+/// What a path route belongs to: a chain (gated until it is ready) or a VM's static handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mount {
+    Chain(Id),
+    Vm(Id),
+}
+
+/// An exact request path and the plugin server behind it.
+type PathRoute = (String, HttpClient<Channel>);
 
 #[derive(Default)]
 struct Table {
-    /// Exact request path → (chain, plugin `http.HTTP` client); one channel per handler, reused.
-    paths: HashMap<String, (Id, HttpClient<Channel>)>,
+    /// Exact request path → (owner, plugin `http.HTTP` client); one channel per handler, reused.
+    paths: HashMap<String, (Mount, HttpClient<Channel>)>,
     chains: HashMap<Id, ChainEntry>,
+}
+
+/// How many requests went to the plugins through each RPC.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forwarded {
+    pub handle_simple: u64,
+    pub handle: u64,
+}
+
+#[derive(Debug, Default)]
+struct ForwardCounters {
+    handle_simple: AtomicU64,
+    handle: AtomicU64,
 }
 
 #[derive(Default)]
@@ -106,17 +141,29 @@ struct ChainEntry {
 }
 
 impl Gateway {
-    /// Binds `addr` now (127.0.0.1:9650 for `stampvm dev`, port 0 in tests) so the port is known
-    /// before serving. `node_id` is the `node-id` header the node's middleware presets: it is in
-    /// the gateway's own answers (404, 503, …) and is handed to the plugin to copy, since from
-    /// protocol 40 the plugin's header list replaces the preset map.
+    /// [`Gateway::bind_as`] for the newest node (protocol 45).
     pub async fn bind(addr: SocketAddr, node_id: NodeId) -> std::io::Result<Gateway> {
+        Gateway::bind_as(addr, node_id, Profile::latest()).await
+    }
+
+    /// Binds `addr` now (127.0.0.1:9650 for `stampvm dev`, port 0 in tests) so the port is known
+    /// before serving, for a node playing `profile`. `node_id` is the `node-id` header the node's
+    /// middleware presets: it is in the gateway's own answers (404, 503, …), and the plugin's
+    /// answers keep it where the profile's node merges headers (up to 39) or hands the preset
+    /// map to the plugin to copy (`Handle`, and `HandleSimple` from 42).
+    pub async fn bind_as(
+        addr: SocketAddr,
+        node_id: NodeId,
+        profile: Profile,
+    ) -> std::io::Result<Gateway> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         Ok(Gateway {
             routes: Arc::new(Routes {
                 node_id,
+                profile,
                 table: RwLock::new(Table::default()),
+                forwarded: ForwardCounters::default(),
             }),
             listener: Arc::new(Mutex::new(Some(listener))),
             local_addr,
@@ -128,43 +175,60 @@ impl Gateway {
         self.local_addr
     }
 
+    /// The profile whose node this gateway plays.
+    pub fn profile(&self) -> Profile {
+        self.routes.profile
+    }
+
+    /// How many requests were forwarded with each RPC so far.
+    pub fn forwarded(&self) -> Forwarded {
+        let counters = &self.routes.forwarded;
+        Forwarded {
+            handle_simple: counters.handle_simple.load(Relaxed),
+            handle: counters.handle.load(Relaxed),
+        }
+    }
+
     /// Mounts a chain's handlers: `handlers` are `CreateHandlers`' `(prefix, server_addr)` pairs,
-    /// `header_route_addr` is `NewHTTPHandler`'s address (`None` or `""` = none). Replaces the
-    /// chain's earlier routes and keeps its readiness. Like the node, an invalid entry is skipped
-    /// (logged) and the others are still mounted; the first such problem is returned.
+    /// `header_route_addr` is the extra handler's address (`CreateHTTP2Handler` at 41,
+    /// `NewHTTPHandler` from 42; `None` or `""` = none). Replaces the chain's earlier routes and
+    /// keeps its readiness. Like the node, an invalid entry is skipped (logged) and the others
+    /// are still mounted; the first such problem is returned.
     pub fn register_chain(
         &self,
         chain_id: Id,
         handlers: Vec<(String, String)>,
         header_route_addr: Option<String>,
     ) -> Result<(), GatewayError> {
-        let mut first_error = None;
-        let mut skip = |error: GatewayError| {
-            tracing::warn!(chain = %chain_id, %error, "HTTP handler not mounted");
-            first_error.get_or_insert(error);
-        };
-        let mut paths = Vec::new();
-        for (prefix, addr) in handlers {
-            if !(prefix.is_empty() || prefix.starts_with('/')) {
-                skip(GatewayError::InvalidPrefix(prefix));
-                continue;
-            }
-            match plugin_client(&addr) {
-                Ok(client) => paths.push((format!("/ext/bc/{chain_id}{prefix}"), client)),
-                Err(error) => skip(error),
-            }
-        }
+        let mount = Mount::Chain(chain_id);
+        let (paths, mut first_error) = path_routes(mount, handlers);
         let header_route = match header_route_addr.filter(|addr| !addr.is_empty()) {
             None => None,
-            Some(addr) => plugin_client(&addr).map_err(&mut skip).ok(),
+            Some(addr) => plugin_client(&addr)
+                .map_err(|error| {
+                    tracing::warn!(chain = %chain_id, %error, "header route not mounted");
+                    first_error.get_or_insert(error);
+                })
+                .ok(),
         };
         let mut table = self.routes.write();
-        table.paths.retain(|_, (chain, _)| *chain != chain_id);
-        for (path, client) in paths {
-            tracing::debug!(chain = %chain_id, %path, "mounted HTTP handler");
-            table.paths.insert(path, (chain_id, client));
-        }
+        table.mount(mount, paths);
         table.chains.entry(chain_id).or_default().header_route = header_route;
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Mounts a VM's static handlers (`CreateStaticHandlers`, profiles up to 30) at
+    /// `/ext/vm/<vmID><prefix>`; they need no chain, so no readiness gate applies. Replaces the
+    /// VM's earlier static routes; invalid entries are skipped as in
+    /// [`Gateway::register_chain`].
+    pub fn register_vm(
+        &self,
+        vm_id: Id,
+        handlers: Vec<(String, String)>,
+    ) -> Result<(), GatewayError> {
+        let mount = Mount::Vm(vm_id);
+        let (paths, first_error) = path_routes(mount, handlers);
+        self.routes.write().mount(mount, paths);
         first_error.map_or(Ok(()), Err)
     }
 
@@ -182,8 +246,13 @@ impl Gateway {
     /// Unmounts a chain (its handlers are gone, e.g. the plugin shut down): its requests get 404.
     pub fn remove_chain(&self, chain_id: Id) {
         let mut table = self.routes.write();
-        table.paths.retain(|_, (chain, _)| *chain != chain_id);
+        table.mount(Mount::Chain(chain_id), Vec::new());
         table.chains.remove(&chain_id);
+    }
+
+    /// Unmounts a VM's static handlers (its static-handler process is gone).
+    pub fn remove_vm(&self, vm_id: Id) {
+        self.routes.write().mount(Mount::Vm(vm_id), Vec::new());
     }
 
     /// Serves HTTP/1.1 and h2c (prior knowledge) until `shutdown` fires, then drains open
@@ -219,6 +288,31 @@ impl Gateway {
     }
 }
 
+/// The routes for `handlers` (`(prefix, server_addr)` pairs) under `mount`, and the first entry
+/// that had to be skipped (logged, as the node logs it).
+fn path_routes(
+    mount: Mount,
+    handlers: Vec<(String, String)>,
+) -> (Vec<PathRoute>, Option<GatewayError>) {
+    let mut first_error = None;
+    let mut routes = Vec::new();
+    for (prefix, addr) in handlers {
+        let valid = prefix.is_empty() || prefix.starts_with('/');
+        let client = match valid {
+            true => plugin_client(&addr),
+            false => Err(GatewayError::InvalidPrefix(prefix.clone())),
+        };
+        match client {
+            Ok(client) => routes.push((format!("{}{prefix}", mount.base_path()), client)),
+            Err(error) => {
+                tracing::warn!(?mount, %error, "HTTP handler not mounted");
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    (routes, first_error)
+}
+
 /// One lazily connected client per plugin server, with the node's unlimited message sizes.
 fn plugin_client(addr: &str) -> Result<HttpClient<Channel>, GatewayError> {
     let channel = transport::connect_lazy(addr).map_err(|source| GatewayError::BadAddress {
@@ -230,6 +324,34 @@ fn plugin_client(addr: &str) -> Result<HttpClient<Channel>, GatewayError> {
         .max_encoding_message_size(usize::MAX))
 }
 
+impl Mount {
+    /// Where the node mounts this owner's handlers; the handler's prefix follows.
+    fn base_path(&self) -> String {
+        match self {
+            Mount::Chain(chain_id) => format!("/ext/bc/{chain_id}"),
+            Mount::Vm(vm_id) => format!("/ext/vm/{vm_id}"),
+        }
+    }
+}
+
+impl Table {
+    /// Replaces every path route of `mount` with `paths`.
+    fn mount(&mut self, mount: Mount, paths: Vec<PathRoute>) {
+        self.paths.retain(|_, (owner, _)| *owner != mount);
+        for (path, client) in paths {
+            tracing::debug!(?mount, %path, "mounted HTTP handler");
+            self.paths.insert(path, (mount, client));
+        }
+    }
+}
+
+/// Which RPC carries a request to the plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rpc {
+    HandleSimple,
+    Handle,
+}
+
 impl Routes {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Table> {
         self.table.read().unwrap_or_else(PoisonError::into_inner)
@@ -239,68 +361,120 @@ impl Routes {
         self.table.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Picks the plugin server for a request and applies the bootstrapping gate.
-    fn resolve(
-        &self,
-        headers: &HeaderMap,
-        path: &str,
-    ) -> Result<(Id, HttpClient<Channel>), RequestError> {
+    /// Picks the plugin server for a request and applies the bootstrapping gate to chains.
+    fn resolve(&self, parts: &Parts) -> Result<HttpClient<Channel>, RequestError> {
         let table = self.read();
-        let (chain, client) = match headers.get(ROUTE_HEADER) {
-            Some(value) => {
-                let chain = parse_route_header(value.as_bytes())?;
+        let (mount, client) = match self.header_route(parts)? {
+            Some(chain) => {
                 let client = table
                     .chains
                     .get(&chain)
                     .and_then(|c| c.header_route.clone());
-                (chain, client.ok_or(RequestError::NotFound)?)
+                (Mount::Chain(chain), client.ok_or(RequestError::NotFound)?)
             }
             None => table
                 .paths
-                .get(path)
+                .get(parts.uri.path())
                 .cloned()
                 .ok_or(RequestError::NotFound)?,
         };
-        match table.chains.get(&chain) {
-            Some(entry) if entry.ready => Ok((chain, client)),
-            _ => Err(RequestError::NotReady),
+        match mount {
+            Mount::Vm(_) => Ok(client),
+            Mount::Chain(chain) => match table.chains.get(&chain) {
+                Some(entry) if entry.ready => Ok(client),
+                _ => Err(RequestError::NotReady),
+            },
         }
     }
 
-    /// Resolves, gates, reads the whole body, then picks the RPC as the node does: `Handle` for
-    /// HTTP/2 and `Upgrade` requests, `HandleSimple` for everything else.
+    /// The chain whose header-routed server takes this request, if the profile routes it by
+    /// header: at 41 every HTTP/2 request, by `chain-id` (path routes are unreachable over
+    /// HTTP/2 there, so a missing header is a 404); from 42 any request carrying
+    /// `Avalanche-Api-Route`. An empty header is a 400, anything but a chain ID a 404.
+    fn header_route(&self, parts: &Parts) -> Result<Option<Id>, RequestError> {
+        let header = match self.profile.extra_handler_rpc() {
+            ExtraHandlerRpc::None => return Ok(None),
+            ExtraHandlerRpc::NewHttpHandler => ROUTE_HEADER,
+            ExtraHandlerRpc::CreateHttp2Handler if parts.version != Version::HTTP_2 => {
+                return Ok(None)
+            }
+            ExtraHandlerRpc::CreateHttp2Handler => {
+                let value = parts.headers.get(HTTP2_CHAIN_HEADER);
+                let value = value.ok_or(RequestError::NotFound)?;
+                return parse_route_header(HTTP2_CHAIN_HEADER, value.as_bytes()).map(Some);
+            }
+        };
+        parts
+            .headers
+            .get(header)
+            .map(|value| parse_route_header(header, value.as_bytes()))
+            .transpose()
+    }
+
+    /// `Handle` for `Upgrade` requests and, where the profile does so, every HTTP/2 request;
+    /// `HandleSimple` for the rest.
+    fn rpc_for(&self, parts: &Parts) -> Rpc {
+        let upgrade = parts.headers.get(header::UPGRADE);
+        let http2 = parts.version == Version::HTTP_2 && self.profile.routes_http2_through_handle();
+        match upgrade.is_some_and(|v| !v.is_empty()) || http2 {
+            true => Rpc::Handle,
+            false => Rpc::HandleSimple,
+        }
+    }
+
+    /// Resolves, gates, reads the whole body, forwards with the profile's RPC, then applies the
+    /// profile's header rule (merge up to 39, replace from 40) to the plugin's answer.
     async fn forward(
         &self,
         parts: Parts,
         body: Body,
         remote: SocketAddr,
     ) -> Result<Response, RequestError> {
-        let (chain, mut client) = self.resolve(&parts.headers, parts.uri.path())?;
+        let mut client = self.resolve(&parts)?;
         let body = axum::body::to_bytes(body, usize::MAX)
             .await
             .map_err(RequestError::Body)?;
-        let upgrade = parts.headers.get(header::UPGRADE);
-        let streaming = upgrade.is_some_and(|v| !v.is_empty()) || parts.version >= Version::HTTP_2;
-        let rpc = if streaming { "Handle" } else { "HandleSimple" };
-        tracing::debug!(%chain, rpc, method = %parts.method, uri = %parts.uri, "forwarding");
-        let preset = vec![element("Node-Id", vec![self.node_id.to_string()])];
-        let reply = if streaming {
-            call_handle(&mut client, &parts, remote, body, preset).await
-        } else {
-            let request = pb::HandleSimpleHttpRequest {
-                method: parts.method.to_string(),
-                url: request_target(&parts),
-                request_headers: header_elements(&parts.headers),
-                body: body.to_vec(),
-                response_headers: preset,
-            };
-            let reply = client.handle_simple(request).await;
-            reply.map(tonic::Response::into_inner)
+        let rpc = self.rpc_for(&parts);
+        let name = match rpc {
+            Rpc::Handle => "Handle",
+            Rpc::HandleSimple => "HandleSimple",
         };
-        Ok(build_response(
-            &parts.method,
-            reply.map_err(RequestError::Rpc)?,
-        ))
+        tracing::debug!(rpc = name, method = %parts.method, uri = %parts.uri, "forwarding");
+        let preset = vec![element("Node-Id", vec![self.node_id.to_string()])];
+        let reply = match rpc {
+            Rpc::Handle => {
+                self.forwarded.handle.fetch_add(1, Relaxed);
+                call_handle(
+                    &mut client,
+                    self.profile,
+                    &parts,
+                    remote,
+                    body,
+                    preset.clone(),
+                )
+                .await
+            }
+            Rpc::HandleSimple => {
+                self.forwarded.handle_simple.fetch_add(1, Relaxed);
+                // Up to 41 the node does not send its preset headers (field 5).
+                let response_headers = match self.profile.echoes_response_headers() {
+                    true => preset.clone(),
+                    false => Vec::new(),
+                };
+                let request = pb::HandleSimpleHttpRequest {
+                    method: parts.method.to_string(),
+                    url: request_target(&parts),
+                    request_headers: header_elements(&parts.headers),
+                    body: body.to_vec(),
+                    response_headers,
+                };
+                let reply = client.handle_simple(request).await;
+                reply.map(tonic::Response::into_inner)
+            }
+        };
+        let mut reply = reply.map_err(RequestError::Rpc)?;
+        reply.headers = node_headers(self.profile, preset, reply.headers);
+        Ok(build_response(&parts.method, reply))
     }
 
     /// Go's `http.Error`: plain text plus newline, with the node's preset headers.
@@ -339,13 +513,14 @@ async fn route(
     response
 }
 
-/// Reads `Avalanche-Api-Route`: an empty value is a 400, anything but a chain ID a 404.
-fn parse_route_header(value: &[u8]) -> Result<Id, RequestError> {
+/// Reads a routing header (`Avalanche-Api-Route`, or `chain-id` at 41): an empty value is a
+/// 400, anything but a chain ID a 404.
+fn parse_route_header(name: &'static str, value: &[u8]) -> Result<Id, RequestError> {
     let text = std::str::from_utf8(value)
         .map_err(|_| RequestError::NotFound)?
         .trim();
     if text.is_empty() {
-        return Err(RequestError::EmptyRouteHeader);
+        return Err(RequestError::EmptyRouteHeader(name));
     }
     text.parse().map_err(|_| RequestError::NotFound)
 }
@@ -357,21 +532,13 @@ mod tests {
     #[test]
     fn route_header_parsing() {
         let chain = Id::from_name("timestamp").unwrap();
-        assert_eq!(
-            parse_route_header(chain.to_string().as_bytes()).unwrap(),
-            chain
-        );
+        let parse = |value: &[u8]| parse_route_header(ROUTE_HEADER, value);
+        assert_eq!(parse(chain.to_string().as_bytes()).unwrap(), chain);
         assert!(matches!(
-            parse_route_header(b" "),
-            Err(RequestError::EmptyRouteHeader)
+            parse(b" "),
+            Err(RequestError::EmptyRouteHeader(ROUTE_HEADER))
         ));
-        assert!(matches!(
-            parse_route_header(b"nonsense"),
-            Err(RequestError::NotFound)
-        ));
-        assert!(matches!(
-            parse_route_header(&[0xff]),
-            Err(RequestError::NotFound)
-        ));
+        assert!(matches!(parse(b"nonsense"), Err(RequestError::NotFound)));
+        assert!(matches!(parse(&[0xff]), Err(RequestError::NotFound)));
     }
 }

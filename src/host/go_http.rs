@@ -4,6 +4,7 @@
 //! into an HTTP response here, so the two RPC paths cannot drift apart.
 
 use crate::rpc::pb::http as pb;
+use crate::rpc::protocol::Profile;
 use axum::body::{Body, Bytes};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
@@ -64,8 +65,31 @@ pub(super) fn request_target(parts: &Parts) -> String {
         .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned())
 }
 
-/// The plugin's answer as an HTTP response. From protocol 40 the returned list replaces the
-/// node's header map; unrepresentable names/values are dropped, and framing headers that would
+/// The header list the node answers with, given the ones it had preset (`node-id`, …) and the
+/// plugin's: up to 39 each returned key replaces that key and the other preset ones stay; from 40
+/// the returned list replaces the whole map (node-behaviour.md 8.3).
+pub(super) fn node_headers(
+    profile: Profile,
+    preset: Vec<pb::Element>,
+    returned: Vec<pb::Element>,
+) -> Vec<pb::Element> {
+    if !profile.node_merges_response_headers() {
+        return returned;
+    }
+    let mut merged: Vec<pb::Element> = preset
+        .into_iter()
+        .filter(|kept| {
+            !returned
+                .iter()
+                .any(|r| r.key.eq_ignore_ascii_case(&kept.key))
+        })
+        .collect();
+    merged.extend(returned);
+    merged
+}
+
+/// The plugin's answer, its headers already as the node keeps them ([`node_headers`]), as an
+/// HTTP response; unrepresentable names/values are dropped, and framing headers that would
 /// contradict the buffered body are left to hyper.
 pub(super) fn build_response(method: &Method, reply: pb::HandleSimpleHttpResponse) -> Response {
     let pb::HandleSimpleHttpResponse {
@@ -219,6 +243,31 @@ mod tests {
         assert_eq!(response.headers().len(), 1, "{:?}", response.headers());
         let response = build_response(&Method::GET, reply(204, Vec::new()));
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+
+    // Up to 39 the node keeps its preset headers unless the plugin names them; from 40 only
+    // what the plugin returned is left.
+    #[test]
+    fn preset_headers_are_merged_up_to_39_and_replaced_from_40() {
+        use crate::rpc::protocol::HostFlavour;
+        let preset = || {
+            vec![
+                element("Node-Id", vec!["NodeID-x".into()]),
+                element("Vary", vec!["Origin".into()]),
+            ]
+        };
+        let returned = || vec![element("vary", vec!["Accept".into()])];
+        let keys = |number| {
+            let profile = Profile::new(number, HostFlavour::AvalancheGo).unwrap();
+            let headers = node_headers(profile, preset(), returned());
+            headers
+                .iter()
+                .map(|h| format!("{}={}", h.key, h.values.join(",")))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys(39), ["Node-Id=NodeID-x", "vary=Accept"]);
+        assert_eq!(keys(40), ["vary=Accept"]);
+        assert_eq!(keys(45), ["vary=Accept"]);
     }
 
     #[test]

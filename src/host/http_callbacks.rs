@@ -1,9 +1,11 @@
 //! The gateway's `/http.HTTP/Handle` calls (shared/spec/node-behaviour.md section 8.4, wire-45.md
 //! sections 2.5, 4.5 and 4.6): the per-request gRPC server the node runs for each call, through
-//! which the plugin reads the request body (`io.reader.Reader`) and writes its response
-//! (`http.responsewriter.Writer`). The Go-shaped `http.Request` itself is built in `go_http`. The
-//! gateway buffers the whole response, so "writing" here means recording what the plugin sent;
-//! once `Handle` returns the record becomes one buffered reply.
+//! which the plugin writes its response (`http.responsewriter.Writer`) and, from profile 40,
+//! reads the request body (`io.reader.Reader`, ending it with the text `EOF` at 40-41 and
+//! `ERROR_CODE_EOF` from 42). Up to 39 the body travels inline in `Request.body` and no Reader is
+//! served. The Go-shaped `http.Request` itself is built in `go_http`. The gateway buffers the
+//! whole response, so "writing" here means recording what the plugin sent; once `Handle` returns
+//! the record becomes one buffered reply.
 
 use super::go_http::go_request;
 use crate::rpc::pb::http::http_client::HttpClient;
@@ -13,7 +15,8 @@ use crate::rpc::pb::http::responsewriter::{
 };
 use crate::rpc::pb::http::{Element, HandleSimpleHttpResponse, HttpRequest, ResponseWriter};
 use crate::rpc::pb::io::reader::reader_server::{Reader, ReaderServer};
-use crate::rpc::pb::io::reader::{Error as ReadError, ErrorCode, ReadRequest, ReadResponse};
+use crate::rpc::pb::io::reader::{ReadRequest, ReadResponse};
+use crate::rpc::protocol::{HandleBody, Profile, ReadErrorLayout};
 use crate::rpc::transport;
 use axum::body::Bytes;
 use axum::http::request::Parts;
@@ -24,20 +27,29 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-/// Calls `Handle` as the node does: serve Writer/Reader for this one request, send the Go-shaped
-/// request, stop the server once `Handle` returns, and report what was written as a buffered
-/// reply (the `HandleSimple` reply shape, so the gateway answers both RPCs the same way). Nothing
-/// written means 200 with `HTTPResponse.header`; an error status after a write keeps the write,
-/// since the node has already sent that status to the client.
+/// Calls `Handle` as the node of `profile` does: serve the Writer (and from 40 the Reader) for
+/// this one request, send the Go-shaped request (up to 39 with the body inline), stop the server
+/// once `Handle` returns, and report what was written as a buffered reply (the `HandleSimple`
+/// reply shape, so the gateway answers both RPCs the same way). Nothing written means 200 with
+/// `HTTPResponse.header` (`Empty`, so no headers, up to 39); an error status after a write keeps
+/// the write, since the node has already sent that status to the client.
 pub(crate) async fn call_handle(
     client: &mut HttpClient<Channel>,
+    profile: Profile,
     parts: &Parts,
     remote: SocketAddr,
     body: Bytes,
     preset_headers: Vec<Element>,
 ) -> Result<HandleSimpleHttpResponse, Status> {
-    let body_len = body.len();
-    let callbacks = CallbackServer::start(body)
+    let mut go = go_request(parts, remote, body.len());
+    let reader = match profile.handle_body() {
+        HandleBody::Inline => {
+            go.body = body.to_vec();
+            None
+        }
+        HandleBody::Streamed(layout) => Some(BodyReader::new(body, layout)),
+    };
+    let callbacks = CallbackServer::start(reader)
         .await
         .map_err(|e| Status::internal(format!("starting the response-writer server: {e}")))?;
     let request = HttpRequest {
@@ -45,7 +57,7 @@ pub(crate) async fn call_handle(
             header: preset_headers,
             server_addr: callbacks.addr().to_string(),
         }),
-        request: Some(go_request(parts, remote, body_len)),
+        request: Some(go),
     };
     let result = client.handle(request).await;
     let written = callbacks.finish().await;
@@ -87,16 +99,19 @@ struct CallbackServer {
 }
 
 impl CallbackServer {
-    /// Binds a fresh loopback port and serves Writer and Reader; `body` is the whole request body.
-    async fn start(body: Bytes) -> std::io::Result<CallbackServer> {
+    /// Binds a fresh loopback port and serves the Writer, and `reader` (the request body) where
+    /// the profile streams it.
+    async fn start(reader: Option<BodyReader>) -> std::io::Result<CallbackServer> {
         let (listener, addr) = transport::bind_loopback().await?;
         let written = Arc::new(Mutex::new(Written::default()));
         let writer = RecordingWriter {
             written: written.clone(),
         };
-        let reader = BodyReader {
-            remaining: Mutex::new(body),
-        };
+        let reader = reader.map(|reader| {
+            ReaderServer::new(reader)
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX)
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tonic::transport::Server::builder()
             .add_service(
@@ -104,11 +119,7 @@ impl CallbackServer {
                     .max_decoding_message_size(usize::MAX)
                     .max_encoding_message_size(usize::MAX),
             )
-            .add_service(
-                ReaderServer::new(reader)
-                    .max_decoding_message_size(usize::MAX)
-                    .max_encoding_message_size(usize::MAX),
-            )
+            .add_optional_service(reader)
             // Either an explicit stop or the sender being dropped ends the server.
             .serve_with_incoming_shutdown(transport::incoming(listener), async move {
                 let _ = stopped.await;
@@ -218,9 +229,19 @@ impl Writer for RecordingWriter {
 
 /// `io.reader.Reader` over the buffered request body. Like Go's body reader for a body of known
 /// length, the read that returns the last bytes also carries EOF, so plugins must accept data
-/// and EOF together.
+/// and EOF together. EOF is said in the profile's layout (text at 40-41, a code from 42).
 struct BodyReader {
     remaining: Mutex<Bytes>,
+    eof: ReadErrorLayout,
+}
+
+impl BodyReader {
+    fn new(body: Bytes, eof: ReadErrorLayout) -> BodyReader {
+        BodyReader {
+            remaining: Mutex::new(body),
+            eof,
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -231,13 +252,9 @@ impl Reader for BodyReader {
         let mut remaining = lock(&self.remaining);
         let take = length.min(remaining.len());
         let chunk = remaining.split_to(take);
-        let error = remaining.is_empty().then(|| ReadError {
-            error_code: ErrorCode::Eof as i32,
-            message: "EOF".to_owned(),
-        });
-        Ok(Response::new(ReadResponse {
-            read: chunk.to_vec(),
-            error,
+        Ok(Response::new(match remaining.is_empty() {
+            true => ReadResponse::eof(self.eof, chunk.to_vec()),
+            false => ReadResponse::data(chunk.to_vec()),
         }))
     }
 }
@@ -247,15 +264,15 @@ mod tests {
     use super::*;
     use crate::rpc::pb::http::responsewriter::writer_client::WriterClient;
     use crate::rpc::pb::io::reader::reader_client::ReaderClient;
+    use crate::rpc::wire::ReadOutcome;
 
     /// Checks the record the gateway builds its response from: the first WriteHeader freezes
     /// status and headers, later header maps are ignored, payloads concatenate, and the body
     /// reader ends with data+EOF. A broken record would show up as a wrong status or body.
     #[tokio::test]
     async fn records_writes_and_serves_body() {
-        let server = CallbackServer::start(Bytes::from_static(b"hello"))
-            .await
-            .unwrap();
+        let body = BodyReader::new(Bytes::from_static(b"hello"), ReadErrorLayout::Coded);
+        let server = CallbackServer::start(Some(body)).await.unwrap();
         let channel = transport::connect(&server.addr().to_string())
             .await
             .unwrap();
@@ -266,8 +283,8 @@ mod tests {
         let last = reader.read(ReadRequest { length: 10 }).await.unwrap();
         assert_eq!(last.get_ref().read, b"lo");
         assert_eq!(
-            last.get_ref().error.as_ref().map(|e| e.error_code),
-            Some(ErrorCode::Eof as i32)
+            last.get_ref().outcome(ReadErrorLayout::Coded),
+            Ok(ReadOutcome::Eof)
         );
 
         let header = |key: &str| Header {
@@ -298,5 +315,35 @@ mod tests {
         assert_eq!(status, 201);
         assert_eq!(headers[0].key, "X-First");
         assert_eq!(written.body, b"abcd");
+    }
+
+    // 40-41 end the body with the text `EOF`; up to 39 there is no Reader at all.
+    #[tokio::test]
+    async fn reader_follows_the_profile() {
+        let body = BodyReader::new(Bytes::from_static(b"hi"), ReadErrorLayout::Text);
+        let server = CallbackServer::start(Some(body)).await.unwrap();
+        let channel = transport::connect(&server.addr().to_string())
+            .await
+            .unwrap();
+        let last = ReaderClient::new(channel)
+            .read(ReadRequest { length: 10 })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(last.read, b"hi");
+        assert_eq!(last.outcome(ReadErrorLayout::Text), Ok(ReadOutcome::Eof));
+        assert_ne!(last.outcome(ReadErrorLayout::Coded), Ok(ReadOutcome::Eof));
+        server.finish().await;
+
+        let server = CallbackServer::start(None).await.unwrap();
+        let channel = transport::connect(&server.addr().to_string())
+            .await
+            .unwrap();
+        let status = ReaderClient::new(channel)
+            .read(ReadRequest { length: 10 })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unimplemented);
+        server.finish().await;
     }
 }

@@ -1,5 +1,7 @@
 //! The node's side of the rpcchainvm protocol, in Rust: what AvalancheGo (or luxd) does to launch,
-//! handshake with, drive and stop a VM plugin (shared/spec/node-behaviour.md). `stampvm dev`, the
+//! handshake with, drive and stop a VM plugin (shared/spec/node-behaviour.md), playing any
+//! supported profile ([`crate::rpc::protocol::Profile`]): the message layouts, the call order,
+//! the block-building trigger and the HTTP rules of that protocol's node. `stampvm dev`, the
 //! integration tests and the benches use it; it talks only the wire contract, so it drives any
 //! rpcchainvm plugin binary, not only ours.
 //!
@@ -10,26 +12,36 @@
 //! - `supervisor`: the one task that owns a plugin's `Child`: reaps it, delivers its signals.
 //! - `output`: copies a plugin's stdout/stderr into our stderr with a `[name] ` prefix, and to
 //!   [`LaunchOptions::output`] when a test wants to read the plugin's log.
-//! - [`vm_client`]: a typed `vm.VM` client; `start_chain` issues the node's chain-start sequence.
+//! - [`vm_client`]: a typed `vm.VM` client of one profile, and raw calls ([`VmClient::call_raw`]).
+//! - `raw_codec`: the bytes-in, bytes-out codec behind `call_raw`.
+//! - `checks`: the node's checks of answers (IDs, timestamps, block status, handler layout).
+//! - `chain_start`: [`VmClient::start_chain`], the node's chain-start sequence per profile.
+//! - [`registration`]: the VM-registration processes: the version probe and, up to 30, the
+//!   static-handler process ([`StaticHandlerProcess`]).
 //! - `chain_params`: what the node tells a chain at Initialize ([`ChainParams`]), the node's
 //!   [`ClientVersion`] for `Connected`, and the default network-upgrade schedule.
-//! - [`node_services`]: the node's `server_addr` (AppSender + Messenger).
+//! - [`rpcdb`]: the node's `rpcdb.Database` server, the address in `InitializeRequest` field 13.
+//! - [`node_services`]: the node's `server_addr` (AppSender, and Messenger where it exists).
 //! - `network`: a [`Network`] of hosts in one process that relays app messages between them.
 //! - `notify_slot`: the node's one-message Messenger queue ([`node_services::NotifySlot`]).
 //! - [`engine`]: a one-validator consensus loop: wait for an event, build, verify, accept.
-//! - [`gateway`]: the node's HTTP API server for chains (`/ext/bc/<chainID>…`).
+//! - [`gateway`]: the node's HTTP API server (`/ext/bc/<chainID>…`, `/ext/vm/<vmID>…`).
 //! - [`http_callbacks`]: the per-request Writer/Reader server behind the gateway's `Handle` calls.
 //! - `go_http`: requests and replies in Go's `net/http` shapes, shared by both gateway RPCs.
 //! - `error`: [`HostError`], one variant per step that can fail.
 //! - `fake_plugin`, `tests` (test builds only): an in-process fake `vm.VM` and the host's end-to-end
 //!   unit tests against it.
 //!
-//! A typical host: [`NodeServices::serve`] → [`PluginProcess::launch`] →
-//! [`PluginProcess::vm_client`] → [`Network::register`] → [`VmClient::start_chain`] →
-//! [`SoloEngine::spawn`]; to stop: `vm.VM/Shutdown`, trigger the shutdown signal, then
-//! [`PluginProcess::terminate`] (see [`PluginProcess::stop`]).
+//! A typical host for `profile`: [`NodeServices::serve_as`] → [`PluginProcess::launch`] (with
+//! [`LaunchOptions::profile`]) → [`PluginProcess::vm_client`] → [`Network::register`] →
+//! [`VmClient::start_chain`] (with [`ChainParams::with_profile`]) → [`SoloEngine::spawn`] (with
+//! [`EngineMode::for_node`]); up to 30 also [`StaticHandlerProcess::launch`]. To stop:
+//! `vm.VM/Shutdown`, trigger the shutdown signal, then [`PluginProcess::terminate`] (see
+//! [`PluginProcess::stop`]).
 
 mod chain_params;
+mod chain_start;
+mod checks;
 pub mod engine;
 mod error;
 pub mod gateway;
@@ -40,6 +52,9 @@ pub mod node_services;
 mod notify_slot;
 mod output;
 pub mod process;
+mod raw_codec;
+pub mod registration;
+pub mod rpcdb;
 pub mod runtime;
 mod supervisor;
 pub mod vm_client;
@@ -54,5 +69,6 @@ pub use engine::{AcceptedTip, EngineHandle, EngineMode, SoloEngine};
 pub use error::HostError;
 pub use node_services::{Network, NodeCounters, NodeServices, NodeServicesHandle};
 pub use process::{LaunchOptions, PluginProcess};
+pub use registration::StaticHandlerProcess;
 pub use runtime::{Announcement, HandshakeOutcome, RuntimeConfig, RuntimeEndpoint};
 pub use vm_client::{BlockSummary, ChainStart, VmClient};

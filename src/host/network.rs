@@ -95,8 +95,13 @@ impl Network {
     }
 }
 
+/// `Connected` about `peer`, in the layout of the profile `client` speaks.
 async fn announce(client: &VmClient, peer: NodeId, version: &super::ClientVersion) {
-    if let Err(error) = client.connected(version.connected_request(peer)).await {
+    let layout = client.profile().peer_version_layout();
+    if let Err(error) = client
+        .connected(version.connected_request(peer, layout))
+        .await
+    {
         tracing::warn!(%peer, %error, "Connected failed");
     }
 }

@@ -1,5 +1,8 @@
-//! The node's server at `InitializeRequest.server_addr`: `appsender.AppSender` and
-//! `messenger.Messenger` on one loopback port (wire-45.md 2.4, node-behaviour.md 6.1).
+//! The node's server at `InitializeRequest.server_addr`: `appsender.AppSender`, and
+//! `messenger.Messenger` where the profile has it (up to 41 and every luxd; from 42 the node has
+//! no Messenger, so a plugin calling it gets `Unimplemented`), on one loopback port (wire-45.md
+//! 2.4, node-behaviour.md 6.1). `SendAppGossip` is read in the profile's layout; bytes that do not
+//! fit it are refused and counted.
 //!
 //! App messages travel through a [`Network`] (`network.rs`) shared by several hosts in one
 //! process: gossip from node X reaches the other nodes' plugins as `vm.VM/AppGossip{node_id: X}`,
@@ -12,6 +15,7 @@ use crate::chain::id::NodeId;
 use crate::rpc::pb::appsender::{self, app_sender_server};
 use crate::rpc::pb::messenger::{self, messenger_server};
 use crate::rpc::pb::vm as pb;
+use crate::rpc::protocol::{GossipLayout, PeerVersionLayout, Profile};
 use crate::rpc::transport;
 use crate::shutdown::Shutdown;
 use std::collections::HashSet;
@@ -28,6 +32,11 @@ pub const APP_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The status text of a Notify while one message is already queued.
 pub const FULL_MESSAGE_QUEUE: &str = "full message queue";
 
+/// How many validators a node samples for a `SendAppGossip` that names no targets (up to 33,
+/// where the message has no counts): AvalancheGo's default subnet gossip settings (10 validators,
+/// 0 non-validators, 0 peers; profiles.md 3.8).
+pub const SUBNET_GOSSIP_VALIDATORS: u64 = 10;
+
 /// [`Network`] used to live here; the old path keeps working.
 pub use super::network::Network;
 /// [`NotifySlot`] used to live here; the old path keeps working.
@@ -36,8 +45,10 @@ pub use super::notify_slot::NotifySlot;
 /// A snapshot of what one node's services have handled; tests compare these.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NodeCounters {
-    /// `SendAppGossip` calls received from the plugin.
+    /// `SendAppGossip` calls received from the plugin and read in the profile's layout.
     pub gossip_calls: u64,
+    /// `SendAppGossip` calls refused because their bytes do not fit the profile's layout.
+    pub gossip_refused: u64,
     /// Bytes of `msg` in those calls.
     pub gossip_bytes: u64,
     /// `AppGossip` deliveries to other plugins that succeeded / failed.
@@ -54,6 +65,7 @@ pub struct NodeCounters {
 #[derive(Debug, Default)]
 struct Counters {
     gossip_calls: AtomicU64,
+    gossip_refused: AtomicU64,
     gossip_bytes: AtomicU64,
     gossip_delivered: AtomicU64,
     gossip_failed: AtomicU64,
@@ -67,6 +79,7 @@ struct Counters {
 #[derive(Debug)]
 struct Shared {
     node_id: NodeId,
+    profile: Profile,
     network: Network,
     counters: Counters,
     slot: NotifySlot,
@@ -87,8 +100,19 @@ pub struct NodeServicesHandle {
 }
 
 impl NodeServices {
-    /// Binds loopback and serves AppSender + Messenger for `node_id` until `shutdown`.
+    /// [`NodeServices::serve_as`] for the newest node (protocol 45, no Messenger).
     pub async fn serve(
+        node_id: NodeId,
+        network: Network,
+        shutdown: Shutdown,
+    ) -> std::io::Result<(SocketAddr, NodeServicesHandle)> {
+        NodeServices::serve_as(Profile::latest(), node_id, network, shutdown).await
+    }
+
+    /// Binds loopback and serves the services a node playing `profile` has, for `node_id`,
+    /// until `shutdown`.
+    pub async fn serve_as(
+        profile: Profile,
         node_id: NodeId,
         network: Network,
         shutdown: Shutdown,
@@ -96,6 +120,7 @@ impl NodeServices {
         let (listener, addr) = transport::bind_loopback().await?;
         let shared = Arc::new(Shared {
             node_id,
+            profile,
             network,
             counters: Counters::default(),
             slot: NotifySlot::default(),
@@ -106,13 +131,16 @@ impl NodeServices {
         let app_sender = app_sender_server::AppSenderServer::new(services.clone())
             .max_decoding_message_size(usize::MAX)
             .max_encoding_message_size(usize::MAX);
-        let messenger = messenger_server::MessengerServer::new(services)
-            .max_decoding_message_size(usize::MAX)
-            .max_encoding_message_size(usize::MAX);
+        // The trigger is Messenger.Notify where the node does not call WaitForEvent.
+        let messenger = (!profile.node_waits_for_events()).then(|| {
+            messenger_server::MessengerServer::new(services)
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX)
+        });
         tokio::spawn(async move {
             let result = tonic::transport::Server::builder()
                 .add_service(app_sender)
-                .add_service(messenger)
+                .add_optional_service(messenger)
                 .serve_with_incoming_shutdown(transport::incoming(listener), shutdown.wait())
                 .await;
             if let Err(error) = result {
@@ -156,10 +184,16 @@ impl NodeServicesHandle {
         self.shared.node_id
     }
 
+    /// The profile these services play.
+    pub fn profile(&self) -> Profile {
+        self.shared.profile
+    }
+
     pub fn counters(&self) -> NodeCounters {
         let c = &self.shared.counters;
         NodeCounters {
             gossip_calls: c.gossip_calls.load(Relaxed),
+            gossip_refused: c.gossip_refused.load(Relaxed),
             gossip_bytes: c.gossip_bytes.load(Relaxed),
             gossip_delivered: c.gossip_delivered.load(Relaxed),
             gossip_failed: c.gossip_failed.load(Relaxed),
@@ -171,7 +205,8 @@ impl NodeServicesHandle {
         }
     }
 
-    /// The Messenger slot (profiles ≤41): what the engine drains.
+    /// The Messenger slot (profiles ≤41 and luxd): what the engine drains. Nothing fills it
+    /// where the profile has no Messenger.
     pub fn notify_slot(&self) -> &NotifySlot {
         &self.shared.slot
     }
@@ -192,19 +227,28 @@ impl app_sender_server::AppSender for NodeServices {
         &self,
         request: Request<appsender::SendAppGossipMsg>,
     ) -> Result<Response<()>, Status> {
-        let msg = request.into_inner();
         let me = self.shared.node_id;
-        let explicit = NodeServices::node_ids(&msg.node_ids)?;
+        let profile = self.shared.profile;
         let counters = &self.shared.counters;
+        let layout = profile.gossip_layout();
+        let read = request.into_inner().read(layout).map_err(|error| {
+            counters.gossip_refused.fetch_add(1, Relaxed);
+            Status::invalid_argument(format!("SendAppGossipMsg does not fit {profile}: {error}"))
+        })?;
+        let explicit = NodeServices::node_ids(&read.node_ids)?;
         counters.gossip_calls.fetch_add(1, Relaxed);
         counters
             .gossip_bytes
-            .fetch_add(msg.msg.len() as u64, Relaxed);
+            .fetch_add(read.body.len() as u64, Relaxed);
 
-        let count = msg
-            .validators
-            .saturating_add(msg.non_validators)
-            .saturating_add(msg.peers);
+        let count = match layout {
+            // No counts in the message: the node samples by the subnet's gossip settings.
+            GossipLayout::MsgOnly => SUBNET_GOSSIP_VALIDATORS,
+            GossipLayout::MsgWithCounts | GossipLayout::Targeted => read
+                .validators
+                .saturating_add(read.non_validators)
+                .saturating_add(read.peers),
+        };
         let mut targets: HashSet<NodeId> = explicit.into_iter().filter(|n| *n != me).collect();
         let others = self.shared.network.node_ids();
         let others = others
@@ -216,7 +260,7 @@ impl app_sender_server::AppSender for NodeServices {
             let shared = self.shared.clone();
             let gossip = pb::AppGossipMsg {
                 node_id: me.0.to_vec(),
-                msg: msg.msg.clone(),
+                msg: read.body.clone(),
             };
             let sent = self.relay(target, "AppGossip", move |client| async move {
                 let result = client.app_gossip(gossip).await;
@@ -255,6 +299,7 @@ impl app_sender_server::AppSender for NodeServices {
             };
             // No answer in time (or no such node) → AppRequestFailed(-1), as the node does.
             let network = self.shared.network.clone();
+            let layout = self.shared.profile.peer_version_layout();
             tokio::spawn(async move {
                 match network.client(&target) {
                     Some(client) => {
@@ -266,7 +311,7 @@ impl app_sender_server::AppSender for NodeServices {
                     None => tracing::debug!(%target, "AppRequest to a node not on the network"),
                 }
                 if network.settle(&key) {
-                    fail_request(&network, key, -1, "timed out").await;
+                    fail_request(&network, key, (-1, "timed out"), layout).await;
                 }
             });
         }
@@ -308,25 +353,37 @@ impl app_sender_server::AppSender for NodeServices {
         let key = (requester, me, msg.request_id);
         if self.shared.network.settle(&key) {
             let network = self.shared.network.clone();
+            let layout = self.shared.profile.peer_version_layout();
             tokio::spawn(async move {
-                fail_request(&network, key, msg.error_code, &msg.error_message).await;
+                let error = (msg.error_code, msg.error_message.as_str());
+                fail_request(&network, key, error, layout).await;
             });
         }
         Ok(Response::new(()))
     }
 }
 
-/// Delivers `AppRequestFailed` to the requester of `(requester, responder, request_id)`.
-async fn fail_request(network: &Network, key: RequestKey, code: i32, text: &str) {
+/// Delivers `AppRequestFailed` to the requester of `(requester, responder, request_id)`. The
+/// `(code, text)` travel only where the message has fields 3-4 (31+; profiles.md 3.6).
+async fn fail_request(
+    network: &Network,
+    key: RequestKey,
+    (code, text): (i32, &str),
+    layout: PeerVersionLayout,
+) {
     let (requester, responder, request_id) = key;
     let Some(client) = network.client(&requester) else {
         return;
     };
+    let (error_code, error_message) = match layout {
+        PeerVersionLayout::VersionText => (0, String::new()),
+        PeerVersionLayout::NameAndNumbers => (code, text.to_string()),
+    };
     let failed = pb::AppRequestFailedMsg {
         node_id: responder.0.to_vec(),
         request_id,
-        error_code: code,
-        error_message: text.to_string(),
+        error_code,
+        error_message,
     };
     if let Err(error) = client.app_request_failed(failed).await {
         tracing::warn!(%requester, %error, "AppRequestFailed failed");

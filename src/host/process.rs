@@ -7,11 +7,11 @@
 //! copying tasks (`output.rs`); this module starts them and holds the handles.
 
 use super::output::copy_output;
-use super::runtime::{HandshakeOutcome, RuntimeConfig, RuntimeEndpoint, NODE_VERSION};
+use super::runtime::{HandshakeOutcome, RuntimeConfig, RuntimeEndpoint};
 use super::supervisor::{send_signal, supervise, terminate, wait_exit, Control};
 use super::vm_client::VmClient;
 use super::HostError;
-use crate::rpc::protocol::{HostFlavour, LATEST};
+use crate::rpc::protocol::Profile;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -24,6 +24,11 @@ use tokio::sync::{mpsc, watch};
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The node's `DefaultGracefulTimeout`: how long SIGTERM may take before SIGKILL.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+/// How long [`PluginProcess::vm_client`] waits for the announced address to accept. The node's
+/// wait-for-ready has no limit of its own; a host in tests needs one.
+pub const READY_WAIT: Duration = Duration::from_secs(5);
+/// How often it tries again meanwhile.
+const READY_RETRY: Duration = Duration::from_millis(10);
 
 /// How to start a plugin. [`LaunchOptions::new`] gives the node's defaults.
 #[derive(Debug, Clone)]
@@ -32,16 +37,21 @@ pub struct LaunchOptions {
     pub binary: PathBuf,
     /// The node passes none; for wrappers (e.g. `/bin/sh script`) only.
     pub args: Vec<OsString>,
-    /// Decides the engine-address variable and the wording of a refusal.
-    pub flavour: HostFlavour,
-    /// The node's `RPCChainVMProtocol`; the handshake must announce exactly this.
-    pub expected_protocol: u32,
+    /// The node we play: the handshake must announce `profile.announced()` (its
+    /// `RPCChainVMProtocol`), the engine address goes in `profile.flavour()`'s variable, and
+    /// the [`PluginProcess`] (and its [`VmClient`]) speak this profile afterwards.
+    pub profile: Profile,
+    /// Not something the node does: accept this number at the handshake instead of
+    /// `profile.announced()`, to play a node whose number this build has no profile for (a test
+    /// that the plugin refuses it before announcing anything). `None` for every real node.
+    pub expected_protocol: Option<u32>,
     /// Time from spawn until `Runtime.Initialize` must have arrived.
     pub handshake_timeout: Duration,
     /// Prefix of the copied output lines and of our log messages.
     pub name: String,
-    /// The node version named in a mismatch refusal.
-    pub node_version: String,
+    /// The node version named in a mismatch refusal; `None` = the profile's release
+    /// (e.g. `v1.10.15` for 30).
+    pub node_version: Option<String>,
     /// Not something the node does: extra variables for tests and wrappers (e.g. `RUST_LOG`).
     pub extra_env: Vec<(OsString, OsString)>,
     /// Not something the node does: also send every line the plugin writes to stdout or stderr
@@ -53,6 +63,7 @@ pub struct LaunchOptions {
 
 impl LaunchOptions {
     /// AvalancheGo v1.14.2's settings for `binary`: protocol 45, 5 s handshake, no arguments.
+    /// Set [`LaunchOptions::profile`] to play another node.
     pub fn new(binary: impl Into<PathBuf>) -> LaunchOptions {
         let binary = binary.into();
         let name = binary
@@ -62,13 +73,26 @@ impl LaunchOptions {
         LaunchOptions {
             binary,
             args: Vec::new(),
-            flavour: HostFlavour::AvalancheGo,
-            expected_protocol: LATEST,
+            profile: Profile::latest(),
+            expected_protocol: None,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             name,
-            node_version: NODE_VERSION.into(),
+            node_version: None,
             extra_env: Vec::new(),
             output: None,
+        }
+    }
+
+    /// What the runtime server judges the handshake by.
+    fn runtime_config(&self) -> RuntimeConfig {
+        let release = self.profile.node_release();
+        RuntimeConfig {
+            expected_protocol: self.expected_protocol.unwrap_or(self.profile.announced()),
+            flavour: self.profile.flavour(),
+            node_version: self.node_version.clone().unwrap_or_else(|| {
+                format!("v{}.{}.{}", release.major, release.minor, release.patch)
+            }),
+            plugin_path: self.binary.display().to_string(),
         }
     }
 }
@@ -78,6 +102,7 @@ impl LaunchOptions {
 pub struct PluginProcess {
     name: String,
     pid: u32,
+    profile: Profile,
     announcement: super::Announcement,
     control: mpsc::Sender<Control>,
     exit: watch::Receiver<Option<ExitStatus>>,
@@ -87,12 +112,8 @@ impl PluginProcess {
     /// Starts the runtime server, spawns the plugin and waits for its handshake. On timeout,
     /// refusal or early exit the process is stopped and the error says which of these happened.
     pub async fn launch(options: LaunchOptions) -> Result<PluginProcess, HostError> {
-        let config = RuntimeConfig {
-            expected_protocol: options.expected_protocol,
-            flavour: options.flavour,
-            node_version: options.node_version.clone(),
-            plugin_path: options.binary.display().to_string(),
-        };
+        let config = options.runtime_config();
+        let expected = config.expected_protocol;
         let (runtime, outcome) =
             RuntimeEndpoint::start(config)
                 .await
@@ -116,6 +137,7 @@ impl PluginProcess {
         let mut process = PluginProcess {
             name: options.name.clone(),
             pid,
+            profile: options.profile,
             announcement: super::Announcement {
                 protocol_version: 0,
                 vm_addr: String::new(),
@@ -140,7 +162,7 @@ impl PluginProcess {
                     return Ok(process);
                 }
                 Ok(HandshakeOutcome::Refused { announcement, message }) => HostError::ProtocolMismatch {
-                    expected: options.expected_protocol,
+                    expected,
                     got: announcement.protocol_version,
                     message,
                 },
@@ -172,6 +194,11 @@ impl PluginProcess {
         self.announcement.protocol_version
     }
 
+    /// The profile the node plays towards this process ([`LaunchOptions::profile`]).
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
     /// The process ID (valid until the process is reaped).
     pub fn pid(&self) -> u32 {
         self.pid
@@ -182,9 +209,24 @@ impl PluginProcess {
         &self.name
     }
 
-    /// Dials the plugin's `vm.VM` server.
+    /// Dials the plugin's `vm.VM` server as the node does, wait-for-ready: a plugin may announce
+    /// its address a moment before it listens there (avalanche-types based plugins do), so a
+    /// refused connection is retried until [`READY_WAIT`] has passed or the process has exited.
+    /// The client speaks this process's profile.
     pub async fn vm_client(&self) -> Result<VmClient, HostError> {
-        VmClient::connect(self.vm_addr()).await
+        let deadline = tokio::time::Instant::now() + READY_WAIT;
+        loop {
+            match VmClient::connect(self.vm_addr()).await {
+                Ok(client) => return Ok(client.with_profile(self.profile)),
+                Err(error) => {
+                    let waiting = tokio::time::Instant::now() < deadline;
+                    if !waiting || self.exit_status().is_some() {
+                        return Err(error);
+                    }
+                    tokio::time::sleep(READY_RETRY).await;
+                }
+            }
+        }
     }
 
     /// The exit status if the process has already exited, without waiting.
@@ -234,7 +276,7 @@ fn command(options: &LaunchOptions, engine_addr: &str) -> Command {
     command
         .args(&options.args)
         .env_clear()
-        .env(options.flavour.engine_addr_var(), engine_addr)
+        .env(options.profile.flavour().engine_addr_var(), engine_addr)
         .envs(std::env::vars_os().filter(|(key, _)| {
             let key = key.as_bytes();
             key.starts_with(b"GRPC_") || key.starts_with(b"GODEBUG")
@@ -331,6 +373,46 @@ mod tests {
         assert!(!env
             .lines()
             .any(|l| l.starts_with("HOME=") || l.starts_with("PATH=/")));
+    }
+
+    // luxd passes the engine address in its own variable, and only there.
+    #[tokio::test]
+    async fn luxd_profile_uses_luxds_variable() {
+        use crate::rpc::protocol::HostFlavour;
+        let (dir, path) = script("env > \"$(dirname \"$0\")/env\"\nexit 3\n");
+        let mut options = sh_options(&path);
+        options.handshake_timeout = Duration::from_secs(5);
+        options.profile = Profile::new(43, HostFlavour::Luxd).unwrap();
+        let error = PluginProcess::launch(options).await.unwrap_err();
+        assert!(
+            matches!(error, HostError::ExitedBeforeHandshake { .. }),
+            "{error}"
+        );
+        let env = std::fs::read_to_string(dir.path().join("env")).unwrap();
+        assert!(
+            env.contains("LUX_VM_RUNTIME_ENGINE_ADDR=127.0.0.1:"),
+            "{env}"
+        );
+        assert!(!env.contains("AVALANCHE_VM_RUNTIME_ENGINE_ADDR"), "{env}");
+    }
+
+    // The handshake expects the profile's announced number; the refusal names the profile's
+    // release unless told otherwise.
+    #[test]
+    fn runtime_config_follows_the_profile() {
+        use crate::rpc::protocol::HostFlavour;
+        let mut options = LaunchOptions::new("/plugins/vm");
+        options.profile = Profile::new(30, HostFlavour::AvalancheGo).unwrap();
+        let config = options.runtime_config();
+        assert_eq!(config.expected_protocol, 30);
+        assert_eq!(config.node_version, "v1.10.15");
+        options.expected_protocol = Some(46);
+        options.node_version = Some("avalanchego/1.15.0".into());
+        let config = options.runtime_config();
+        assert_eq!(
+            (config.expected_protocol, config.node_version.as_str()),
+            (46, "avalanchego/1.15.0")
+        );
     }
 
     #[tokio::test]

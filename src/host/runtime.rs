@@ -13,9 +13,6 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::{Request, Response, Status};
 
-/// The node version AvalancheGo v1.14.2 (protocol 45) names in its mismatch text.
-pub const NODE_VERSION: &str = "avalanchego/1.14.2";
-
 /// What a plugin announced at the handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Announcement {
@@ -43,7 +40,7 @@ pub struct RuntimeConfig {
     pub expected_protocol: u32,
     /// Which node we play; it names itself differently in the mismatch text.
     pub flavour: HostFlavour,
-    /// The node version in the mismatch text, e.g. [`NODE_VERSION`].
+    /// The node version in the mismatch text, e.g. `v1.14.2`.
     pub node_version: String,
     /// The plugin's path, as the mismatch text shows it.
     pub plugin_path: String,

@@ -1,14 +1,21 @@
 //! The host end to end against the in-process fake plugin (`fake_plugin.rs`): the
-//! chain-start call order, the engine building on WaitForEvent and on Messenger.Notify, and the
-//! gossip relay between two nodes.
+//! chain-start call order of each profile, the engine building on WaitForEvent and on
+//! Messenger.Notify, the node's checks of layouts and block status, raw calls, and the gossip
+//! relay between two nodes in each gossip layout.
 
 use super::fake_plugin::fake_plugin;
 use super::*;
 use crate::chain::id::{Id, NodeId};
-use crate::rpc::pb::{appsender, messenger};
+use crate::rpc::pb::{appsender, messenger, vm as pb};
+use crate::rpc::protocol::{GossipLayout, HostFlavour, Profile};
 use crate::rpc::transport;
 use crate::shutdown::Shutdown;
+use prost::Message;
 use std::time::Duration;
+
+fn avalanchego(number: u32) -> Profile {
+    Profile::new(number, HostFlavour::AvalancheGo).unwrap()
+}
 
 fn params(dir: &std::path::Path, node: NodeId, server: std::net::SocketAddr) -> ChainParams {
     ChainParams::new(
@@ -66,21 +73,239 @@ async fn start_chain_calls_in_the_node_order_then_builds_blocks() {
     engine.join().await;
 }
 
+// Each profile's node calls in its own order (node-behaviour.md section 5): VerifyHeightIndex up
+// to 34, CreateHTTP2Handler at 41, the version as one text in Connected up to 30.
+#[tokio::test]
+async fn start_chain_follows_each_profile() {
+    let luxd_30 = Profile::new(30, HostFlavour::Luxd).unwrap();
+    let cases = [
+        (
+            avalanchego(28),
+            Some(2),
+            vec!["VerifyHeightIndex"],
+            "avalanche/1.10.9",
+        ),
+        (luxd_30, None, vec!["VerifyHeightIndex"], "lux/1.10.17"),
+        (
+            avalanchego(34),
+            None,
+            vec!["VerifyHeightIndex"],
+            "avalanchego",
+        ),
+        (avalanchego(35), None, vec![], "avalanchego"),
+        (
+            avalanchego(41),
+            None,
+            vec!["CreateHTTP2Handler"],
+            "avalanchego",
+        ),
+    ];
+    for (profile, lock, extra, client_name) in cases {
+        let shutdown = Shutdown::new();
+        let dir = tempfile::tempdir().unwrap();
+        let (fake, client) = fake_plugin(&shutdown).await;
+        fake.0.lock().unwrap().handler_lock = lock;
+        let client = client.with_profile(profile);
+        let node = NodeId([7; 20]);
+        let chain = params(dir.path(), node, "127.0.0.1:1".parse().unwrap()).with_profile(profile);
+        let start = client.start_chain(&chain).await.unwrap();
+        let (height_index, http2) = match extra.first() {
+            Some(&"VerifyHeightIndex") => (extra.clone(), vec![]),
+            _ => (vec![], extra.clone()),
+        };
+        let expected: Vec<String> = [
+            vec!["Initialize"],
+            height_index,
+            vec!["CreateHandlers"],
+            http2,
+        ]
+        .concat()
+        .into_iter()
+        .map(str::to_owned)
+        .chain([
+            "StateSyncEnabled".to_owned(),
+            "SetState(2)".to_owned(),
+            format!("Connected({client_name})"),
+            "SetPreference".to_owned(),
+            "SetState(3)".to_owned(),
+        ])
+        .collect();
+        assert_eq!(fake.0.lock().unwrap().calls, expected, "{profile}");
+        assert_eq!(start.handlers.len(), 1, "{profile}");
+        shutdown.trigger();
+    }
+}
+
+// A handler in the other profile's layout is the plugin speaking another protocol: the start
+// fails and says which profile was expected. So do parameters for another profile.
+#[tokio::test]
+async fn start_chain_refuses_other_profiles() {
+    let shutdown = Shutdown::new();
+    let dir = tempfile::tempdir().unwrap();
+    let server = "127.0.0.1:1".parse().unwrap();
+    for (number, lock) in [(28, None), (28, Some(7)), (29, Some(2))] {
+        let (fake, client) = fake_plugin(&shutdown).await;
+        fake.0.lock().unwrap().handler_lock = lock;
+        let profile = avalanchego(number);
+        let chain = params(dir.path(), NodeId([7; 20]), server).with_profile(profile);
+        let error = client.with_profile(profile).start_chain(&chain).await;
+        let error = error.unwrap_err().to_string();
+        assert!(error.contains("vm.VM/CreateHandlers"), "{error}");
+        assert!(error.contains(&profile.to_string()), "{error}");
+    }
+    let (_, client) = fake_plugin(&shutdown).await;
+    let chain = params(dir.path(), NodeId([7; 20]), server).with_profile(avalanchego(30));
+    let error = client.start_chain(&chain).await.unwrap_err();
+    assert!(
+        matches!(error, HostError::ProfileConflict { .. }),
+        "{error}"
+    );
+    shutdown.trigger();
+}
+
+// Up to 35 a parsed block must say PROCESSING, REJECTED or ACCEPTED; 0 is refused there and
+// ignored later. The static handlers of 28-30 come without Initialize, in the profile's layout.
+#[tokio::test]
+async fn block_status_and_static_handlers_are_checked() {
+    let shutdown = Shutdown::new();
+    let (fake, client) = fake_plugin(&shutdown).await;
+    let parse = |client: VmClient| async move {
+        let request = pb::ParseBlockRequest { bytes: vec![1; 40] };
+        client.parse_block(request).await
+    };
+    assert!(parse(client.clone().with_profile(avalanchego(35)))
+        .await
+        .is_err());
+    assert!(parse(client.clone().with_profile(avalanchego(36)))
+        .await
+        .is_ok());
+    fake.0.lock().unwrap().parse_status = pb::Status::Accepted as i32;
+    let parsed = parse(client.clone().with_profile(avalanchego(35))).await;
+    assert_eq!(parsed.unwrap().status, 3);
+
+    let at_30 = client.clone().with_profile(avalanchego(30));
+    assert_eq!(at_30.static_handlers().await.unwrap()[0].prefix, "/static");
+    assert!(client
+        .with_profile(avalanchego(28))
+        .static_handlers()
+        .await
+        .is_err());
+    assert_eq!(fake.0.lock().unwrap().calls, ["CreateStaticHandlers"; 2]);
+    shutdown.trigger();
+}
+
+// call_raw sends the given bytes and returns the answer's bytes undecoded.
+#[tokio::test]
+async fn raw_calls_carry_bytes() {
+    let shutdown = Shutdown::new();
+    let (_fake, client) = fake_plugin(&shutdown).await;
+    let bytes = client.call_raw("/vm.VM/Version", Vec::new()).await.unwrap();
+    assert_eq!(hex::encode(&bytes), hex::encode(b"\x0a\x08fake/1.0"));
+    let version = pb::VersionResponse::decode(bytes.as_slice()).unwrap();
+    assert_eq!(version.version, "fake/1.0");
+    let error = client.call_raw("/vm.VM/Nonexistent", Vec::new()).await;
+    let error = error.unwrap_err();
+    assert_eq!(
+        error.status().map(|s| s.code()),
+        Some(tonic::Code::Unimplemented)
+    );
+    assert!(error.to_string().contains("/vm.VM/Nonexistent"), "{error}");
+    shutdown.trigger();
+}
+
+// A 42+ node has no Messenger: Notify is not a method there.
+#[tokio::test]
+async fn messenger_exists_only_where_the_node_has_it() {
+    let shutdown = Shutdown::new();
+    for (profile, served) in [(avalanchego(41), true), (avalanchego(42), false)] {
+        let (addr, _services) =
+            NodeServices::serve_as(profile, NodeId([1; 20]), Network::new(), shutdown.clone())
+                .await
+                .unwrap();
+        let channel = transport::connect(&addr.to_string()).await.unwrap();
+        let build = messenger::NotifyRequest {
+            message: messenger::Message::BuildBlock.into(),
+        };
+        let answer = messenger::messenger_client::MessengerClient::new(channel)
+            .notify(build)
+            .await;
+        match served {
+            true => assert!(answer.is_ok(), "{profile}: {answer:?}"),
+            false => assert_eq!(answer.unwrap_err().code(), tonic::Code::Unimplemented),
+        }
+    }
+    shutdown.trigger();
+}
+
+/// Waits (bounded) until `done` holds.
+async fn eventually(mut done: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("condition not met within 2 s");
+}
+
+// Up to 33 SendAppGossip has no counts: the node sends to 10 validators of its own choosing
+// (here: every other node, since there are fewer). Bytes in another profile's layout are refused
+// and counted, and nothing is relayed for them.
+#[tokio::test]
+async fn gossip_is_read_in_the_profile_layout() {
+    let shutdown = Shutdown::new();
+    let network = Network::new();
+    let profile = avalanchego(33);
+    let (a, b) = (NodeId([1; 20]), NodeId([2; 20]));
+    let (_fake_a, client_a) = fake_plugin(&shutdown).await;
+    let (fake_b, client_b) = fake_plugin(&shutdown).await;
+    network.register(a, client_a.with_profile(profile));
+    network.register(b, client_b.with_profile(profile));
+    let (addr, services) = NodeServices::serve_as(profile, a, network, shutdown.clone())
+        .await
+        .unwrap();
+    let channel = transport::connect(&addr.to_string()).await.unwrap();
+    let mut sender = appsender::app_sender_client::AppSenderClient::new(channel);
+    let old = appsender::SendAppGossipMsg::to_validators(GossipLayout::MsgOnly, b"hi".to_vec(), 0);
+    sender.send_app_gossip(old).await.unwrap();
+    eventually(|| fake_b.0.lock().unwrap().gossip.len() == 1).await;
+    assert_eq!(
+        fake_b.0.lock().unwrap().gossip[0],
+        (a.0.to_vec(), b"hi".to_vec())
+    );
+
+    let new = appsender::SendAppGossipMsg::to_validators(GossipLayout::Targeted, b"x".to_vec(), 5);
+    let refused = sender.send_app_gossip(new).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("avalanchego protocol 33"),
+        "{refused:?}"
+    );
+    let counters = services.counters();
+    assert_eq!((counters.gossip_calls, counters.gossip_refused), (1, 1));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(fake_b.0.lock().unwrap().gossip.len(), 1);
+    shutdown.trigger();
+}
+
 // Gossip from node A reaches B's plugin tagged with A's ID; A's own plugin gets nothing.
 // Notify fills the one slot; a second Notify is refused, and the engine drains the slot.
 #[tokio::test]
 async fn gossip_is_relayed_and_notify_has_one_slot() {
     let shutdown = Shutdown::new();
     let network = Network::new();
+    let profile = avalanchego(41);
+    let version = ClientVersion::of(profile);
     let (a, b) = (NodeId([1; 20]), NodeId([2; 20]));
     let (fake_a, client_a) = fake_plugin(&shutdown).await;
     let (fake_b, client_b) = fake_plugin(&shutdown).await;
+    let client_a = client_a.with_profile(profile);
+    network.join(a, client_a.clone(), &version).await;
     network
-        .join(a, client_a.clone(), &ClientVersion::default())
+        .join(b, client_b.with_profile(profile), &version)
         .await;
-    network.join(b, client_b, &ClientVersion::default()).await;
     assert_eq!(fake_a.0.lock().unwrap().calls, ["Connected(avalanchego)"]);
-    let (addr, services) = NodeServices::serve(a, network, shutdown.clone())
+    let (addr, services) = NodeServices::serve_as(profile, a, network, shutdown.clone())
         .await
         .unwrap();
     let channel = transport::connect(&addr.to_string()).await.unwrap();
@@ -97,7 +322,7 @@ async fn gossip_is_relayed_and_notify_has_one_slot() {
         .await
         .unwrap();
     let bad = appsender::SendAppGossipMsg {
-        node_ids: vec![vec![1; 3]],
+        field_1: vec![vec![1; 3]],
         ..Default::default()
     };
     assert!(sender.send_app_gossip(bad).await.is_err());
@@ -131,8 +356,9 @@ async fn gossip_is_relayed_and_notify_has_one_slot() {
         timestamp: Default::default(),
         bytes: vec![],
     };
-    let engine = SoloEngine::new(client_a, EngineMode::Messenger(services.clone()), &genesis)
-        .spawn(shutdown.clone());
+    let mode = EngineMode::for_node(&services);
+    assert!(matches!(mode, EngineMode::Messenger(_)));
+    let engine = SoloEngine::new(client_a, mode, &genesis).spawn(shutdown.clone());
     assert!(engine
         .wait_for_height(1, Duration::from_secs(5))
         .await

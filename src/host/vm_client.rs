@@ -1,24 +1,33 @@
 //! A typed client of a plugin's `vm.VM` server, with the node's transport settings (unlimited
-//! message sizes, TCP_NODELAY) and the node's call sequences: chain start in AvalancheGo's order
-//! (shared/spec/node-behaviour.md section 5) and the registration-time probe (section 4).
-//! Responses are the generated protobuf types so tests can look at every field; `start_chain`
-//! checks them the way the node does (32-byte IDs, timestamps present and in range).
+//! message sizes, TCP_NODELAY), speaking one profile: the answers the node checks per profile
+//! (block `status` up to 35) are checked here too. The node's call sequences live next to it:
+//! chain start in `chain_start.rs`, the registration-time processes in `registration.rs`.
+//! Responses are the generated protobuf types so tests can look at every field, and
+//! [`VmClient::call_raw`] sends and returns bare bytes for tests that check layouts byte by byte.
 
+use super::checks::block_status;
+use super::raw_codec::RawCodec;
 use super::HostError;
-use crate::chain::id::Id;
 use crate::rpc::pb::vm as pb;
 use crate::rpc::pb::vm::vm_client::VmClient as RawClient;
+use crate::rpc::protocol::Profile;
 use crate::rpc::transport;
-use prost_types::Timestamp;
+use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 
 /// The chain-start parameters used to live here; the old paths keep working.
 pub use super::chain_params::{default_network_upgrades, ChainParams, ClientVersion};
+/// The chain-start result used to live here; the old path keeps working.
+pub use super::chain_start::ChainStart;
+/// The answer checks used to live here; the old paths keep working.
+pub use super::checks::{id32, valid_timestamp, BlockSummary, NO_LOCK};
 
 /// A cheap-to-clone handle on one plugin's `vm.VM` server; calls may run concurrently.
 #[derive(Debug, Clone)]
 pub struct VmClient {
     inner: RawClient<Channel>,
+    channel: Channel,
+    profile: Profile,
 }
 
 /// One thin method per RPC: `name "path" (Request) -> Response;`, `()` for `google.protobuf.Empty`.
@@ -39,7 +48,9 @@ macro_rules! rpcs {
 }
 
 impl VmClient {
-    /// Dials `addr` (`host:port`, as announced at the handshake).
+    /// Dials `addr` (`host:port`, as announced at the handshake). The client speaks the newest
+    /// profile until [`VmClient::with_profile`] says otherwise ([`super::PluginProcess::vm_client`]
+    /// does that for you).
     pub async fn connect(addr: &str) -> Result<VmClient, HostError> {
         let channel = transport::connect(addr)
             .await
@@ -52,15 +63,95 @@ impl VmClient {
 
     /// Wraps an existing channel, lifting tonic's 4 MiB limits as the node does.
     pub fn from_channel(channel: Channel) -> VmClient {
-        let inner = RawClient::new(channel)
+        let inner = RawClient::new(channel.clone())
             .max_decoding_message_size(usize::MAX)
             .max_encoding_message_size(usize::MAX);
-        VmClient { inner }
+        VmClient {
+            inner,
+            channel,
+            profile: Profile::latest(),
+        }
+    }
+
+    /// The same connection, checking answers as a node playing `profile` does.
+    pub fn with_profile(mut self, profile: Profile) -> VmClient {
+        self.profile = profile;
+        self
+    }
+
+    /// The profile whose node this client plays.
+    pub fn profile(&self) -> Profile {
+        self.profile
     }
 
     /// The generated client, for calls with custom metadata or deadlines.
     pub fn raw(&self) -> RawClient<Channel> {
         self.inner.clone()
+    }
+
+    /// One unary call of `path` (e.g. `/vm.VM/ParseBlock`, or `/http.HTTP/HandleSimple` on a
+    /// handler's server) with `request` as the exact message bytes; returns the exact bytes of
+    /// the answer. Nothing is checked or decoded.
+    pub async fn call_raw(&self, path: &str, request: Vec<u8>) -> Result<Vec<u8>, HostError> {
+        let method = || path.to_owned();
+        let path = PathAndQuery::try_from(path).map_err(|e| {
+            HostError::rpc(
+                method(),
+                tonic::Status::invalid_argument(format!("not a method path: {e}")),
+            )
+        })?;
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone())
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        grpc.ready().await.map_err(|e| {
+            HostError::rpc(
+                method(),
+                tonic::Status::unavailable(format!("not ready: {e}")),
+            )
+        })?;
+        grpc.unary(tonic::Request::new(request), path, RawCodec)
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| HostError::rpc(method(), status))
+    }
+
+    /// `/vm.VM/ParseBlock`, with the block `status` checked where the profile's node reads it.
+    pub async fn parse_block(
+        &self,
+        request: pb::ParseBlockRequest,
+    ) -> Result<pb::ParseBlockResponse, HostError> {
+        const METHOD: &str = "vm.VM/ParseBlock";
+        let parsed = self.unchecked_parse_block(request).await?;
+        block_status(METHOD, self.profile, parsed.status)?;
+        Ok(parsed)
+    }
+
+    /// `/vm.VM/GetBlock`; a found block's `status` is checked where the profile's node reads it
+    /// (an `err` answer carries no block, so no status either).
+    pub async fn get_block(
+        &self,
+        request: pb::GetBlockRequest,
+    ) -> Result<pb::GetBlockResponse, HostError> {
+        const METHOD: &str = "vm.VM/GetBlock";
+        let got = self.unchecked_get_block(request).await?;
+        if got.err == 0 {
+            block_status(METHOD, self.profile, got.status)?;
+        }
+        Ok(got)
+    }
+
+    /// `/vm.VM/BatchedParseBlock`, every entry's `status` checked where the profile's node
+    /// reads it.
+    pub async fn batched_parse_block(
+        &self,
+        request: pb::BatchedParseBlockRequest,
+    ) -> Result<pb::BatchedParseBlockResponse, HostError> {
+        const METHOD: &str = "vm.VM/BatchedParseBlock";
+        let parsed = self.unchecked_batched_parse_block(request).await?;
+        for entry in &parsed.response {
+            block_status(METHOD, self.profile, entry.status)?;
+        }
+        Ok(parsed)
     }
 
     rpcs! {
@@ -76,8 +167,6 @@ impl VmClient {
         connected "vm.VM/Connected" (pb::ConnectedRequest) -> ();
         disconnected "vm.VM/Disconnected" (pb::DisconnectedRequest) -> ();
         build_block "vm.VM/BuildBlock" (pb::BuildBlockRequest) -> pb::BuildBlockResponse;
-        parse_block "vm.VM/ParseBlock" (pb::ParseBlockRequest) -> pb::ParseBlockResponse;
-        get_block "vm.VM/GetBlock" (pb::GetBlockRequest) -> pb::GetBlockResponse;
         set_preference "vm.VM/SetPreference" (pb::SetPreferenceRequest) -> ();
         health "vm.VM/Health" () -> pb::HealthResponse;
         version "vm.VM/Version" () -> pb::VersionResponse;
@@ -87,7 +176,6 @@ impl VmClient {
         app_gossip "vm.VM/AppGossip" (pb::AppGossipMsg) -> ();
         gather "vm.VM/Gather" () -> pb::GatherResponse;
         get_ancestors "vm.VM/GetAncestors" (pb::GetAncestorsRequest) -> pb::GetAncestorsResponse;
-        batched_parse_block "vm.VM/BatchedParseBlock" (pb::BatchedParseBlockRequest) -> pb::BatchedParseBlockResponse;
         get_block_id_at_height "vm.VM/GetBlockIDAtHeight" (pb::GetBlockIdAtHeightRequest) -> pb::GetBlockIdAtHeightResponse;
         state_sync_enabled "vm.VM/StateSyncEnabled" () -> pb::StateSyncEnabledResponse;
         get_ongoing_sync_state_summary "vm.VM/GetOngoingSyncStateSummary" () -> pb::GetOngoingSyncStateSummaryResponse;
@@ -98,232 +186,46 @@ impl VmClient {
         block_accept "vm.VM/BlockAccept" (pb::BlockAcceptRequest) -> ();
         block_reject "vm.VM/BlockReject" (pb::BlockRejectRequest) -> ();
         state_summary_accept "vm.VM/StateSummaryAccept" (pb::StateSummaryAcceptRequest) -> pb::StateSummaryAcceptResponse;
+        /// `/vm.VM/VerifyHeightIndex` (28-34): the node needs `err` 0 to create the chain.
+        verify_height_index "vm.VM/VerifyHeightIndex" () -> pb::VerifyHeightIndexResponse;
+        /// `/vm.VM/CreateStaticHandlers` (28-30), on a process that never gets Initialize.
+        create_static_handlers "vm.VM/CreateStaticHandlers" () -> pb::CreateStaticHandlersResponse;
+        /// `/vm.VM/CreateHTTP2Handler` (41): the server for HTTP/2 requests with `chain-id`.
+        create_http2_handler "vm.VM/CreateHTTP2Handler" () -> pb::CreateHttp2HandlerResponse;
+        cross_chain_app_request "vm.VM/CrossChainAppRequest" (pb::CrossChainAppRequestMsg) -> ();
+        cross_chain_app_request_failed "vm.VM/CrossChainAppRequestFailed" (pb::CrossChainAppRequestFailedMsg) -> ();
+        cross_chain_app_response "vm.VM/CrossChainAppResponse" (pb::CrossChainAppResponseMsg) -> ();
     }
 
-    /// The registration-time sequence (node-behaviour.md section 4): `Version`, then `Shutdown`
-    /// without Initialize. A Shutdown error is only logged, as the node does.
-    pub async fn version_probe(&self) -> Result<String, HostError> {
-        let version = self.version().await?.version;
-        if let Err(error) = self.shutdown().await {
-            tracing::warn!(%error, "Shutdown after Version failed");
-        }
-        Ok(version)
+    // The block answers before the node's checks; the public methods above check them.
+
+    async fn unchecked_parse_block(
+        &self,
+        request: pb::ParseBlockRequest,
+    ) -> Result<pb::ParseBlockResponse, HostError> {
+        let answer = self.inner.clone().parse_block(request).await;
+        answer
+            .map(tonic::Response::into_inner)
+            .map_err(|status| HostError::rpc("vm.VM/ParseBlock", status))
     }
 
-    /// Starts a chain in the node's order: Initialize → CreateHandlers → NewHTTPHandler →
-    /// StateSyncEnabled → SetState(BOOTSTRAPPING) → Connected(self) → SetPreference(last
-    /// accepted) → SetState(NORMAL_OP). Creates `chain_data_dir` (mode 0700) first, as the node
-    /// does. Handler errors are logged and leave the chain without that API, like the node.
-    pub async fn start_chain(&self, params: &ChainParams) -> Result<ChainStart, HostError> {
-        create_chain_dir(&params.chain_data_dir)?;
-        let initialized = self.initialize(params.initialize_request()).await?;
-        let genesis = BlockSummary::from_initialize(initialized)?;
-        tracing::debug!(id = %genesis.id, height = genesis.height, "vm.VM/Initialize done");
-
-        let handlers = match self.create_handlers().await {
-            Ok(response) => Some(valid_handlers(response.handlers)),
-            Err(error) => {
-                tracing::error!(%error, "no HTTP API for this chain");
-                None
-            }
-        };
-        let http_handler_addr = match handlers {
-            None => None, // the node skips NewHTTPHandler when CreateHandlers failed
-            Some(_) => match self.new_http_handler().await {
-                Ok(response) if response.server_addr.is_empty() => None,
-                Ok(response) => Some(response.server_addr),
-                Err(error) => {
-                    tracing::error!(%error, "no header-routed HTTP handler");
-                    None
-                }
-            },
-        };
-
-        let sync = self.state_sync_enabled().await?;
-        if sync.enabled {
-            tracing::warn!("the VM asks for state sync, which this host does not do; skipping it");
-        }
-
-        let state = pb::SetStateRequest {
-            state: pb::State::Bootstrapping.into(),
-        };
-        let bootstrapping = BlockSummary::from_set_state(self.set_state(state).await?)?;
-        self.connected(params.client.connected_request(params.node_id))
-            .await?;
-        self.set_preference(pb::SetPreferenceRequest {
-            id: bootstrapping.id.0.to_vec(),
-        })
-        .await?;
-        let state = pb::SetStateRequest {
-            state: pb::State::NormalOp.into(),
-        };
-        let last_accepted = BlockSummary::from_set_state(self.set_state(state).await?)?;
-        Ok(ChainStart {
-            last_accepted,
-            handlers: handlers.unwrap_or_default(),
-            http_handler_addr,
-            state_sync_enabled: sync.enabled,
-        })
-    }
-}
-
-/// The node drops handlers whose prefix is neither empty nor starts with `/` (with an error log).
-fn valid_handlers(handlers: Vec<pb::Handler>) -> Vec<pb::Handler> {
-    handlers
-        .into_iter()
-        .filter(|h| {
-            let ok = h.prefix.is_empty() || h.prefix.starts_with('/');
-            if !ok {
-                tracing::error!(prefix = %h.prefix, "skipping handler with an invalid prefix");
-            }
-            ok
-        })
-        .collect()
-}
-
-fn create_chain_dir(path: &std::path::Path) -> Result<(), HostError> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
-        .map_err(|source| HostError::ChainDir {
-            path: path.to_path_buf(),
-            source,
-        })
-}
-
-/// What the node has once a chain is in NORMAL_OP.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChainStart {
-    /// From the final `SetState(NORMAL_OP)` answer.
-    pub last_accepted: BlockSummary,
-    /// `CreateHandlers`, minus invalid prefixes; empty if the call failed.
-    pub handlers: Vec<pb::Handler>,
-    /// `NewHTTPHandler`'s server, `None` when empty or failed.
-    pub http_handler_addr: Option<String>,
-    /// What `StateSyncEnabled` said (the host does not state sync either way).
-    pub state_sync_enabled: bool,
-}
-
-/// A block as the node sees it in Initialize/SetState/BuildBlock answers, checked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BlockSummary {
-    pub id: Id,
-    pub parent_id: Id,
-    pub height: u64,
-    pub timestamp: Timestamp,
-    pub bytes: Vec<u8>,
-}
-
-impl BlockSummary {
-    pub fn from_initialize(r: pb::InitializeResponse) -> Result<BlockSummary, HostError> {
-        let (id, parent) = (&r.last_accepted_id, &r.last_accepted_parent_id);
-        BlockSummary::check(
-            "vm.VM/Initialize",
-            id,
-            parent,
-            r.height,
-            r.timestamp,
-            r.bytes,
-        )
+    async fn unchecked_get_block(
+        &self,
+        request: pb::GetBlockRequest,
+    ) -> Result<pb::GetBlockResponse, HostError> {
+        let answer = self.inner.clone().get_block(request).await;
+        answer
+            .map(tonic::Response::into_inner)
+            .map_err(|status| HostError::rpc("vm.VM/GetBlock", status))
     }
 
-    pub fn from_set_state(r: pb::SetStateResponse) -> Result<BlockSummary, HostError> {
-        let (id, parent) = (&r.last_accepted_id, &r.last_accepted_parent_id);
-        BlockSummary::check("vm.VM/SetState", id, parent, r.height, r.timestamp, r.bytes)
-    }
-
-    pub fn from_build(r: pb::BuildBlockResponse) -> Result<BlockSummary, HostError> {
-        let (id, parent) = (&r.id, &r.parent_id);
-        BlockSummary::check(
-            "vm.VM/BuildBlock",
-            id,
-            parent,
-            r.height,
-            r.timestamp,
-            r.bytes,
-        )
-    }
-
-    fn check(
-        method: &'static str,
-        id: &[u8],
-        parent_id: &[u8],
-        height: u64,
-        timestamp: Option<Timestamp>,
-        bytes: Vec<u8>,
-    ) -> Result<BlockSummary, HostError> {
-        Ok(BlockSummary {
-            id: id32(method, "id", id)?,
-            parent_id: id32(method, "parent id", parent_id)?,
-            height,
-            timestamp: valid_timestamp(method, timestamp)?,
-            bytes,
-        })
-    }
-}
-
-/// The node's `ids.ToID`: exactly 32 bytes.
-pub fn id32(method: &'static str, field: &str, bytes: &[u8]) -> Result<Id, HostError> {
-    Id::from_slice(bytes).ok_or_else(|| HostError::InvalidResponse {
-        method,
-        reason: format!("{field} has {} bytes, expected 32", bytes.len()),
-    })
-}
-
-/// The node's timestamp check: present, seconds within years 1–9999, nanos within a second.
-pub fn valid_timestamp(
-    method: &'static str,
-    timestamp: Option<Timestamp>,
-) -> Result<Timestamp, HostError> {
-    let invalid = |reason: String| HostError::InvalidResponse { method, reason };
-    let ts = timestamp.ok_or_else(|| invalid("invalid nil Timestamp".into()))?;
-    if !(-62_135_596_800..=253_402_300_799).contains(&ts.seconds) {
-        return Err(invalid(format!(
-            "timestamp seconds {} out of range",
-            ts.seconds
-        )));
-    }
-    if !(0..=999_999_999).contains(&ts.nanos) {
-        return Err(invalid(format!(
-            "timestamp nanos {} out of range",
-            ts.nanos
-        )));
-    }
-    Ok(ts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn responses_are_checked_like_the_node() {
-        let good = pb::InitializeResponse {
-            last_accepted_id: vec![1; 32],
-            last_accepted_parent_id: vec![0; 32],
-            height: 0,
-            bytes: vec![0; 82],
-            timestamp: Some(Timestamp::default()),
-        };
-        assert_eq!(
-            BlockSummary::from_initialize(good.clone()).unwrap().id,
-            Id([1; 32])
-        );
-        let short = pb::InitializeResponse {
-            last_accepted_id: vec![1; 31],
-            ..good.clone()
-        };
-        assert!(BlockSummary::from_initialize(short).is_err());
-        let no_time = pb::InitializeResponse {
-            timestamp: None,
-            ..good
-        };
-        let error = BlockSummary::from_initialize(no_time).unwrap_err();
-        assert!(
-            error.to_string().contains("invalid nil Timestamp"),
-            "{error}"
-        );
+    async fn unchecked_batched_parse_block(
+        &self,
+        request: pb::BatchedParseBlockRequest,
+    ) -> Result<pb::BatchedParseBlockResponse, HostError> {
+        let answer = self.inner.clone().batched_parse_block(request).await;
+        answer
+            .map(tonic::Response::into_inner)
+            .map_err(|status| HostError::rpc("vm.VM/BatchedParseBlock", status))
     }
 }

@@ -1,6 +1,6 @@
 //! Conversions between protobuf messages and our domain types, at the gRPC boundary only.
 
-use crate::api::BlockView;
+use crate::api::{BlockStatus, BlockView};
 use crate::chain::{Block, Id, NodeId};
 use crate::rpc::pb::vm;
 use tonic::Status;
@@ -39,10 +39,16 @@ pub fn block(bytes: &[u8]) -> Result<Block, Status> {
     Ok(block)
 }
 
-pub fn parse_response(id: Id, block: &Block) -> Result<vm::ParseBlockResponse, Status> {
+/// `status` is [`vm::Status::Unspecified`] (not sent) from profile 36, where the field is gone.
+pub fn parse_response(
+    id: Id,
+    block: &Block,
+    status: vm::Status,
+) -> Result<vm::ParseBlockResponse, Status> {
     Ok(vm::ParseBlockResponse {
         id: id.as_bytes().to_vec(),
         parent_id: block.parent.as_bytes().to_vec(),
+        status: status as i32,
         height: block.height,
         timestamp: Some(timestamp(block.timestamp)?),
         verify_with_context: false,
@@ -81,10 +87,20 @@ pub fn build_response(view: &BlockView) -> Result<vm::BuildBlockResponse, Status
     })
 }
 
-pub fn get_response(view: &BlockView) -> Result<vm::GetBlockResponse, Status> {
+/// The status the node is told for a block we hold (`BlockView` never holds rejected ones).
+pub fn held_status(view: &BlockView) -> vm::Status {
+    match view.status {
+        BlockStatus::Processing => vm::Status::Processing,
+        BlockStatus::Accepted => vm::Status::Accepted,
+    }
+}
+
+/// `status` as in [`parse_response`].
+pub fn get_response(view: &BlockView, status: vm::Status) -> Result<vm::GetBlockResponse, Status> {
     Ok(vm::GetBlockResponse {
         parent_id: view.block.parent.as_bytes().to_vec(),
         bytes: view.block.encode().to_vec(),
+        status: status as i32,
         height: view.block.height,
         timestamp: Some(timestamp(view.block.timestamp)?),
         err: 0,
@@ -95,7 +111,6 @@ pub fn get_response(view: &BlockView) -> Result<vm::GetBlockResponse, Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::BlockStatus;
     use crate::chain::genesis_block;
     use prost::Message;
 
@@ -127,10 +142,16 @@ mod tests {
     fn parse_response_matches_vector() {
         let bytes = hex::decode("0000904cbd92a440ae4a18fec29f08b5bbbe40108ec5f5de82f245145e0c8626aedf0000000000000001000000006553f1008f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941").unwrap();
         let child = block(&bytes).unwrap();
-        let encoded = parse_response(child.id(), &child).unwrap().encode_to_vec();
+        let encoded = parse_response(child.id(), &child, vm::Status::Unspecified).unwrap();
         assert_eq!(
-            hex::encode(encoded),
+            hex::encode(encoded.encode_to_vec()),
             "0a209cf0e37e4abc934ad49832fa3e481283a768b6d952b8512fbba5aecbbe5204621220904cbd92a440ae4a18fec29f08b5bbbe40108ec5f5de82f245145e0c8626aedf20012a060880e2cfaa06"
+        );
+        // The (28-35, luxd) row: the same plus status 1 PROCESSING in field 3.
+        let processing = parse_response(child.id(), &child, vm::Status::Processing).unwrap();
+        assert_eq!(
+            hex::encode(processing.encode_to_vec()),
+            "0a209cf0e37e4abc934ad49832fa3e481283a768b6d952b8512fbba5aecbbe5204621220904cbd92a440ae4a18fec29f08b5bbbe40108ec5f5de82f245145e0c8626aedf180120012a060880e2cfaa06"
         );
     }
 

@@ -4,6 +4,7 @@
 use crate::rpc::pb::{appsender, messenger};
 use crate::rpc::protocol::Profile;
 use crate::rpc::transport;
+use crate::rpc::wire::SendAppGossipMsg;
 use tonic::transport::Channel;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,7 @@ pub enum Notified {
 /// Cheap to clone: tonic clients share one HTTP/2 connection.
 #[derive(Clone)]
 pub struct NodeClients {
+    profile: Profile,
     app_sender: Option<appsender::app_sender_client::AppSenderClient<Channel>>,
     messenger: Option<messenger::messenger_client::MessengerClient<Channel>>,
 }
@@ -43,6 +45,7 @@ impl NodeClients {
     pub fn connect_lazy(server_addr: &str, profile: Profile) -> Result<NodeClients, EngineError> {
         if server_addr.is_empty() {
             return Ok(NodeClients {
+                profile,
                 app_sender: None,
                 messenger: None,
             });
@@ -58,22 +61,19 @@ impl NodeClients {
         let messenger = (!profile.node_waits_for_events())
             .then(|| messenger::messenger_client::MessengerClient::new(channel));
         Ok(NodeClients {
+            profile,
             app_sender: Some(app_sender),
             messenger,
         })
     }
 
-    /// Gossips `msg` to `validators` sampled validators (profile 35+ layout).
+    /// Gossips `msg` to `validators` sampled validators, in the layout the node decodes (up to
+    /// 33 the node ignores the count and samples by its subnet's gossip settings).
     pub async fn send_gossip(&self, msg: Vec<u8>, validators: u64) -> Result<(), EngineError> {
         let mut client = self.app_sender.clone().ok_or(EngineError::NoServer)?;
+        let layout = self.profile.gossip_layout();
         client
-            .send_app_gossip(appsender::SendAppGossipMsg {
-                node_ids: Vec::new(),
-                validators,
-                non_validators: 0,
-                peers: 0,
-                msg,
-            })
+            .send_app_gossip(SendAppGossipMsg::to_validators(layout, msg, validators))
             .await
             .map_err(|status| EngineError::Call {
                 call: "AppSender.SendAppGossip",

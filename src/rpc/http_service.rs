@@ -7,8 +7,7 @@
 //! checks, then JSON-RPC. This module only carries bytes and converts header lists. We always
 //! answer with an HTTP status inside a gRPC OK, as the node turns gRPC errors into bare 500s.
 
-use crate::api::http::{check_request, respond, HeaderField, HttpReply, Refusal};
-use crate::api::{methods, Backend};
+use crate::api::http::{check_request, respond, HeaderField, HttpReply, JsonRpcApi, Refusal};
 use crate::rpc::pb::http::http_server::{Http, HttpServer};
 use crate::rpc::pb::http::responsewriter::writer_client::WriterClient;
 use crate::rpc::pb::http::responsewriter::{Header, WriteHeaderRequest, WriteRequest};
@@ -16,8 +15,10 @@ use crate::rpc::pb::http::{
     Element, HandleSimpleHttpRequest, HandleSimpleHttpResponse, HttpRequest, HttpResponse,
 };
 use crate::rpc::pb::io::reader::reader_client::ReaderClient;
-use crate::rpc::pb::io::reader::{ErrorCode, ReadRequest, ReadResponse};
+use crate::rpc::pb::io::reader::{ReadRequest, ReadResponse};
+use crate::rpc::protocol::{HandleBody, Profile, ReadErrorLayout};
 use crate::rpc::transport;
+use crate::rpc::wire::ReadOutcome;
 use crate::shutdown::Shutdown;
 use std::net::SocketAddr;
 use tonic::transport::Channel;
@@ -55,28 +56,29 @@ fn to_pb(headers: &[HeaderField]) -> Vec<Element> {
         .collect()
 }
 
-/// Takes one `Read` answer into `body`. `Ok(true)` at end of body: EOF is `ERROR_CODE_EOF`, or
-/// the bare text `EOF` from a node that leaves the code unset; data may come with it.
-fn absorb(body: &mut Vec<u8>, response: ReadResponse) -> Result<bool, Refusal> {
+/// Takes one `Read` answer into `body`. `Ok(true)` at end of body (data may come with it), read
+/// in the profile's layout: the text `EOF` at 40-41, `ERROR_CODE_EOF` from 42.
+fn absorb(
+    body: &mut Vec<u8>,
+    response: ReadResponse,
+    layout: ReadErrorLayout,
+) -> Result<bool, Refusal> {
     body.extend_from_slice(&response.read);
     if body.len() > MAX_BODY_BYTES {
         return Err(Refusal::TooLarge);
     }
-    match response.error {
-        None => Ok(false),
-        Some(error)
-            if error.error_code == ErrorCode::Eof as i32
-                || (error.error_code == ErrorCode::Unspecified as i32
-                    && error.message == "EOF") =>
-        {
-            Ok(true)
-        }
-        Some(error) => Err(Refusal::Read(error.message)),
+    match response
+        .outcome(layout)
+        .map_err(|e| Refusal::Read(e.to_string()))?
+    {
+        ReadOutcome::More => Ok(false),
+        ReadOutcome::Eof => Ok(true),
+        ReadOutcome::Failed(text) => Err(Refusal::Read(text)),
     }
 }
 
 /// Streams the request body from the node's `io.reader.Reader` until EOF.
-async fn read_body(channel: Channel) -> Result<Vec<u8>, Refusal> {
+async fn read_body(channel: Channel, layout: ReadErrorLayout) -> Result<Vec<u8>, Refusal> {
     let mut reader = ReaderClient::new(channel).max_decoding_message_size(usize::MAX);
     let mut body = Vec::new();
     let mut empty_reads = 0;
@@ -87,7 +89,7 @@ async fn read_body(channel: Channel) -> Result<Vec<u8>, Refusal> {
             .map_err(|status| Refusal::Read(status.message().to_owned()))?
             .into_inner();
         let got_data = !response.read.is_empty();
-        if absorb(&mut body, response)? {
+        if absorb(&mut body, response, layout)? {
             return Ok(body);
         }
         empty_reads = if got_data { 0 } else { empty_reads + 1 };
@@ -129,20 +131,31 @@ async fn write_reply(
     Ok(())
 }
 
-/// The `http.HTTP` server for one handler: it holds only the backend, state lives in the actors.
-pub struct HttpService<B: Backend> {
-    backend: B,
+/// The `http.HTTP` server for one handler: the API it answers with (state lives in the actors)
+/// and the profile whose message layouts the node uses.
+pub struct HttpService<A: JsonRpcApi> {
+    api: A,
+    profile: Profile,
 }
 
-impl<B: Backend> HttpService<B> {
-    /// Wraps a backend; serve it with [`HttpServer::new`] or, usually, [`serve_http`].
-    pub fn new(backend: B) -> Self {
-        HttpService { backend }
+impl<A: JsonRpcApi> HttpService<A> {
+    /// Wraps an API; serve it with [`HttpServer::new`] or, usually, [`serve_http`].
+    pub fn new(api: A, profile: Profile) -> Self {
+        HttpService { api, profile }
+    }
+
+    /// The request body: inline in `Request.body` up to 39, streamed from the node's reader after.
+    async fn body(&self, inline: Vec<u8>, channel: Channel) -> Result<Vec<u8>, Refusal> {
+        match self.profile.handle_body() {
+            HandleBody::Inline if inline.len() > MAX_BODY_BYTES => Err(Refusal::TooLarge),
+            HandleBody::Inline => Ok(inline),
+            HandleBody::Streamed(layout) => read_body(channel, layout).await,
+        }
     }
 }
 
 #[tonic::async_trait]
-impl<B: Backend> Http for HttpService<B> {
+impl<A: JsonRpcApi> Http for HttpService<A> {
     /// HTTP/2 and `Upgrade` requests. Websockets are not part of the API: an upgrade request
     /// gets the same answer as any other (a GET is refused with 405).
     async fn handle(
@@ -169,16 +182,19 @@ impl<B: Backend> Http for HttpService<B> {
         let reply = match check_request(&inner.method, &from_pb(inner.header)) {
             Err(refusal) => refusal.into(),
             Ok(()) if announced_too_large => Refusal::TooLarge.into(),
-            Ok(()) => match read_body(channel.clone()).await {
-                Ok(body) => HttpReply::json(methods::handle_body(&self.backend, &body).await),
+            Ok(()) => match self.body(inner.body, channel.clone()).await {
+                Ok(body) => HttpReply::json(self.api.handle_body(&body).await),
                 Err(refusal) => refusal.into(),
             },
         };
         let headers = reply.headers(from_pb(writer.header));
         write_reply(channel, &headers, &reply).await?;
-        Ok(Response::new(HttpResponse {
-            header: to_pb(&headers),
-        }))
+        // Up to 39 the node expects Empty: an HTTPResponse without headers is the same 0 bytes.
+        let header = match self.profile.handle_returns_headers() {
+            true => to_pb(&headers),
+            false => Vec::new(),
+        };
+        Ok(Response::new(HttpResponse { header }))
     }
 
     /// Plain HTTP/1.x requests, which is what curl and JSON-RPC clients send.
@@ -188,7 +204,7 @@ impl<B: Backend> Http for HttpService<B> {
     ) -> Result<Response<HandleSimpleHttpResponse>, Status> {
         let request = request.into_inner();
         let headers = from_pb(request.request_headers);
-        let reply = respond(&self.backend, &request.method, &headers, &request.body).await;
+        let reply = respond(&self.api, &request.method, &headers, &request.body).await;
         Ok(Response::new(HandleSimpleHttpResponse {
             code: i32::from(reply.status),
             headers: to_pb(&reply.headers(from_pb(request.response_headers))),
@@ -198,11 +214,16 @@ impl<B: Backend> Http for HttpService<B> {
 }
 
 /// Starts an `http.HTTP` server on a fresh loopback port and returns its address, which goes
-/// to the node in a `Handler` (CreateHandlers) or a `NewHTTPHandlerResponse`. The server runs
-/// until `shutdown` fires; message sizes are unlimited like the node's.
-pub async fn serve_http<B: Backend>(backend: B, shutdown: Shutdown) -> std::io::Result<SocketAddr> {
+/// to the node in a `Handler` (CreateHandlers, CreateStaticHandlers) or a
+/// `NewHTTPHandlerResponse` / `CreateHTTP2HandlerResponse`. The server runs until `shutdown`
+/// fires; message sizes are unlimited like the node's.
+pub async fn serve_http<A: JsonRpcApi>(
+    api: A,
+    profile: Profile,
+    shutdown: Shutdown,
+) -> std::io::Result<SocketAddr> {
     let (listener, addr) = transport::bind_loopback().await?;
-    let service = HttpServer::new(HttpService::new(backend))
+    let service = HttpServer::new(HttpService::new(api, profile))
         .max_decoding_message_size(usize::MAX)
         .max_encoding_message_size(usize::MAX);
     tokio::spawn(async move {
@@ -221,35 +242,29 @@ pub async fn serve_http<B: Backend>(backend: B, shutdown: Shutdown) -> std::io::
 mod tests {
     //! The body reader's EOF rule; the gRPC round trips are exercised by the integration tests.
     use super::*;
-    use crate::rpc::pb::io::reader::Error as ReadError;
-
-    fn answer(read: &[u8], error: Option<(ErrorCode, &str)>) -> ReadResponse {
-        ReadResponse {
-            read: read.to_vec(),
-            error: error.map(|(code, message)| ReadError {
-                error_code: code as i32,
-                message: message.into(),
-            }),
-        }
-    }
 
     #[test]
     fn body_reader_eof_rules() {
+        let coded = ReadErrorLayout::Coded;
         let mut body = Vec::new();
-        assert_eq!(absorb(&mut body, answer(b"ab", None)), Ok(false));
-        // Data may come together with EOF (wire-45.md 4.6).
-        let last = answer(b"c", Some((ErrorCode::Eof, "EOF")));
-        assert_eq!(absorb(&mut body, last), Ok(true));
-        assert_eq!(body, b"abc");
-        let bare = answer(b"", Some((ErrorCode::Unspecified, "EOF")));
-        assert_eq!(absorb(&mut body, bare), Ok(true));
-        let broken = answer(b"", Some((ErrorCode::Unspecified, "unexpected EOF")));
         assert_eq!(
-            absorb(&mut body, broken),
+            absorb(&mut body, ReadResponse::data(b"ab".to_vec()), coded),
+            Ok(false)
+        );
+        // Data may come together with EOF (wire-45.md 4.6).
+        let last = ReadResponse::eof(coded, b"c".to_vec());
+        assert_eq!(absorb(&mut body, last, coded), Ok(true));
+        assert_eq!(body, b"abc");
+        // 40-41 say EOF as bare text.
+        let text = ReadResponse::eof(ReadErrorLayout::Text, Vec::new());
+        assert_eq!(absorb(&mut body, text, ReadErrorLayout::Text), Ok(true));
+        let broken = ReadResponse::failed(coded, "unexpected EOF");
+        assert_eq!(
+            absorb(&mut body, broken, coded),
             Err(Refusal::Read("unexpected EOF".into()))
         );
-        let huge = answer(&vec![b' '; MAX_BODY_BYTES], None);
-        assert_eq!(absorb(&mut body, huge), Err(Refusal::TooLarge));
+        let huge = ReadResponse::data(vec![b' '; MAX_BODY_BYTES]);
+        assert_eq!(absorb(&mut body, huge, coded), Err(Refusal::TooLarge));
     }
 
     #[test]

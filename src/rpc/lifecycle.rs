@@ -50,6 +50,10 @@ pub struct Running {
 /// What the service shares between handlers.
 pub struct VmState {
     pub profile: Profile,
+    /// The static API server of profiles 28-30, started by CreateStaticHandlers on a process
+    /// that is never initialized; it lives until the process exits.
+    pub static_http_addr: OnceCell<SocketAddr>,
+    pub static_stop: Shutdown,
     pub lifecycle: Arc<Lifecycle>,
     pub metrics: crate::metrics::Metrics,
     running: RwLock<Option<Running>>,
@@ -65,6 +69,8 @@ impl VmState {
     pub fn new(profile: Profile, lifecycle: Arc<Lifecycle>) -> VmState {
         VmState {
             profile,
+            static_http_addr: OnceCell::new(),
+            static_stop: Shutdown::new(),
             lifecycle,
             metrics: crate::metrics::install(),
             running: RwLock::new(None),
@@ -93,6 +99,7 @@ impl VmState {
             return Err(Status::failed_precondition("the VM is already initialized"));
         }
         let config = ChainConfig::from_bytes(&request.config_bytes).map_err(invalid)?;
+        let db_server = request.db_server_addr(self.profile.db_server_layout());
         crate::logging::apply(config.log_level, config.log_format);
         let genesis = genesis_block(&request.genesis_bytes).map_err(invalid)?;
         let chain_id = crate::rpc::convert::id(&request.chain_id, "chain id")?;
@@ -151,7 +158,13 @@ impl VmState {
             .write()
             .map_err(|_| Status::internal("state lock poisoned"))? = Some(running.clone());
         self.lifecycle.initialized.store(true, Ordering::SeqCst);
-        tracing::info!(chain = %chain_id, node = %node_id, profile = %self.profile, ?config, "chain initialized");
+        // We keep our own RocksDB; the node's database server is only reported. Field 13's
+        // layout differs by profile (a list at 28-29), so a wrong profile shows up here.
+        let db_server = match db_server {
+            Ok(addr) => addr.unwrap_or_default(),
+            Err(error) => format!("unreadable: {error}"),
+        };
+        tracing::info!(chain = %chain_id, node = %node_id, profile = %self.profile, %db_server, ?config, "chain initialized");
         Ok(running)
     }
 

@@ -13,3 +13,4 @@ pub mod profile_choice;
 pub mod protocol;
 pub mod transport;
 pub mod vm_service;
+pub mod wire;

@@ -32,8 +32,8 @@ use tonic::server::NamedService;
 /// The `method` label of a path nobody we serve answers.
 pub const OTHER_METHOD: &str = "other";
 
-/// `vm.VM` at protocol 45 (wire-45.md 2.1; the `rpc` lines of `proto/vm/vm.proto`).
-const VM_METHODS: [&str; 31] = [
+/// `vm.VM` of every profile (wire-45.md 2.1, profiles.md 2; the `rpc` lines of `proto/vm/vm.proto`).
+const VM_METHODS: [&str; 37] = [
     "Initialize",
     "SetState",
     "Shutdown",
@@ -65,6 +65,13 @@ const VM_METHODS: [&str; 31] = [
     "BlockAccept",
     "BlockReject",
     "StateSummaryAccept",
+    // Only nodes of older profiles call these (profiles.md section 2).
+    "VerifyHeightIndex",
+    "CreateStaticHandlers",
+    "CreateHTTP2Handler",
+    "CrossChainAppRequest",
+    "CrossChainAppRequestFailed",
+    "CrossChainAppResponse",
 ];
 
 /// `http.HTTP` (wire-45.md 2.2).
@@ -202,7 +209,7 @@ mod tests {
             "/http.HTTP/BuildBlock",
             "/vm.VMX/BuildBlock",
             "/vm.Other/Gather",
-            "/vm.VM/VerifyHeightIndex",
+            "/vm.VM/VerifyHeightIndexes",
             "/grpc.health.v1.Health/Check",
             "/metrics",
         ] {

@@ -4,6 +4,8 @@
 
 pub mod vm {
     tonic::include_proto!("vm");
+    // Hand-written (build.rs `HAND_WRITTEN`), re-exported where the generated ones would be.
+    pub use crate::rpc::wire::{Handler, InitializeRequest};
     pub mod runtime {
         tonic::include_proto!("vm.runtime");
     }
@@ -19,6 +21,7 @@ pub mod http {
 pub mod io {
     pub mod reader {
         tonic::include_proto!("io.reader");
+        pub use crate::rpc::wire::ReadResponse;
     }
     pub mod prometheus {
         pub mod client {
@@ -29,8 +32,13 @@ pub mod io {
 
 pub mod appsender {
     tonic::include_proto!("appsender");
+    pub use crate::rpc::wire::SendAppGossipMsg;
 }
 
 pub mod messenger {
     tonic::include_proto!("messenger");
+}
+
+pub mod rpcdb {
+    tonic::include_proto!("rpcdb");
 }

@@ -6,14 +6,12 @@ use std::fmt;
 /// The protocol of AvalancheGo v1.14.2, the newest node.
 pub const LATEST: u32 = 45;
 
-/// Every wire profile this build implements, ascending (profiles.md section 1 lists the numbers
-/// that exist). [`Profile::new`], `stampvm version` and every "not supported" message read this
-/// list, so teaching the plugin another profile means implementing it and adding its number here.
-///
-/// 42-45 (AvalancheGo v1.13.3 - v1.14.2) share one column of profiles.md's switch table: the node
-/// waits with WaitForEvent, every message this plugin writes or reads has the same layout, and
-/// the error numbering is the same; only the announced number differs.
-pub const SUPPORTED: &[u32] = &[42, 43, 44, LATEST];
+/// Every wire profile this build implements, ascending: each AvalancheGo RPCChainVM number that
+/// was released (profiles.md section 1; 32 never was). [`Profile::new`], `stampvm version` and
+/// every "not supported" message read this list.
+pub const SUPPORTED: &[u32] = &[
+    28, 29, 30, 31, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, LATEST,
+];
 
 /// luxd's announced number whose wire is an older AvalancheGo profile: luxd v1.11.14 and later
 /// announce 43 but speak profile 35's messages (profiles.md section 1, node-behaviour.md 13).
@@ -84,21 +82,39 @@ pub struct UnsupportedProtocol {
 
 fn unsupported_text(announced: u32, flavour: HostFlavour) -> String {
     let wire = wire_profile(announced, flavour);
-    let number = match wire == announced {
-        true => format!("RPCChainVM protocol {announced}"),
-        false => format!("luxd's RPCChainVM protocol {announced} (wire profile {wire})"),
+    let number = match (flavour, wire == announced) {
+        (HostFlavour::AvalancheGo, _) => format!("RPCChainVM protocol {announced}"),
+        (HostFlavour::Luxd, true) => format!("luxd's RPCChainVM protocol {announced}"),
+        (HostFlavour::Luxd, false) => {
+            format!("luxd's RPCChainVM protocol {announced} (wire profile {wire})")
+        }
     };
-    format!(
-        "{number} is not supported by this build; supported: {}",
-        supported_text()
-    )
+    let supported = match flavour {
+        HostFlavour::AvalancheGo => supported_text(),
+        HostFlavour::Luxd => format!("luxd {}", luxd_supported_text()),
+    };
+    format!("{number} is not supported by this build; supported: {supported}")
+}
+
+/// The numbers luxd's gRPC builds announce (profiles.md section 1); no other luxd exists to
+/// speak to, so a luxd claiming another number is refused like an unknown AvalancheGo one.
+pub const LUXD_ANNOUNCED: &[u32] = &[30, 35, 43];
+
+fn luxd_supported_text() -> String {
+    LUXD_ANNOUNCED
+        .iter()
+        .filter(|&&n| SUPPORTED.contains(&wire_profile(n, HostFlavour::Luxd)))
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Profile {
     /// The profile for an announced number on a given host; refused unless the wire it implies
     /// ([`wire_profile`]) is in [`SUPPORTED`].
     pub fn new(announced: u32, flavour: HostFlavour) -> Result<Profile, UnsupportedProtocol> {
-        if !SUPPORTED.contains(&wire_profile(announced, flavour)) {
+        let known = flavour == HostFlavour::AvalancheGo || LUXD_ANNOUNCED.contains(&announced);
+        if !known || !SUPPORTED.contains(&wire_profile(announced, flavour)) {
             return Err(UnsupportedProtocol { announced, flavour });
         }
         Ok(Profile { announced, flavour })
@@ -126,20 +142,248 @@ impl Profile {
     }
 
     /// True when the node asks for block-building events with `vm.VM/WaitForEvent` (42 and later);
-    /// false when the plugin must call `Messenger.Notify` instead.
+    /// false when the plugin must call `Messenger.Notify` instead (all luxd profiles included).
     pub fn node_waits_for_events(&self) -> bool {
-        self.flavour == HostFlavour::AvalancheGo && self.announced >= 42
+        self.wire() >= 42
     }
 
-    /// The `vm.Error` value meaning "not found" in this profile's numbering.
+    /// The `vm.Error` value meaning "not found": 2 in every numbering.
     pub fn err_not_found(&self) -> i32 {
         2
     }
 
-    /// The `vm.Error` value meaning "state sync not implemented" in this profile's numbering.
+    /// The `vm.Error` value meaning "state sync not implemented": 4 up to 34 (where 3 meant
+    /// "height index incomplete"), 3 from 35 (profiles.md 3.3).
     pub fn err_state_sync_not_implemented(&self) -> i32 {
-        3
+        match self.wire() {
+            ..=34 => 4,
+            _ => 3,
+        }
     }
+
+    /// How `InitializeRequest` field 13 names the node's database server.
+    pub fn db_server_layout(&self) -> DbServerLayout {
+        match self.wire() {
+            ..=29 => DbServerLayout::VersionedList,
+            _ => DbServerLayout::Address,
+        }
+    }
+
+    /// How a `vm.Handler` is laid out: profile 28 still carries `lock_options`.
+    pub fn handler_layout(&self) -> HandlerLayout {
+        match self.wire() {
+            ..=28 => HandlerLayout::WithLockOptions,
+            _ => HandlerLayout::Plain,
+        }
+    }
+
+    /// The node starts a second, uninitialized process at registration and calls
+    /// `CreateStaticHandlers` on it (28-30).
+    pub fn serves_static_handlers(&self) -> bool {
+        self.wire() <= 30
+    }
+
+    /// The node calls `VerifyHeightIndex` during chain creation (28-34).
+    pub fn answers_verify_height_index(&self) -> bool {
+        self.wire() <= 34
+    }
+
+    /// Block responses must carry `status` (field 3): the node refuses 0 up to 35.
+    pub fn sends_block_status(&self) -> bool {
+        self.wire() <= 35
+    }
+
+    /// `CrossChainAppRequest`, `…Failed` and `…Response` exist (28-36 and every luxd profile).
+    pub fn has_cross_chain_app(&self) -> bool {
+        self.wire() <= 36
+    }
+
+    /// What `ConnectedRequest` field 2 holds, and whether `AppRequestFailedMsg` has 3-4.
+    pub fn peer_version_layout(&self) -> PeerVersionLayout {
+        match self.wire() {
+            ..=30 => PeerVersionLayout::VersionText,
+            _ => PeerVersionLayout::NameAndNumbers,
+        }
+    }
+
+    /// The `appsender.SendAppGossipMsg` layout the node decodes.
+    pub fn gossip_layout(&self) -> GossipLayout {
+        match self.wire() {
+            ..=33 => GossipLayout::MsgOnly,
+            34 => GossipLayout::MsgWithCounts,
+            _ => GossipLayout::Targeted,
+        }
+    }
+
+    /// The extra handler RPC the node calls after `CreateHandlers`, if any.
+    pub fn extra_handler_rpc(&self) -> ExtraHandlerRpc {
+        match self.wire() {
+            ..=40 => ExtraHandlerRpc::None,
+            41 => ExtraHandlerRpc::CreateHttp2Handler,
+            _ => ExtraHandlerRpc::NewHttpHandler,
+        }
+    }
+
+    /// Where `http.HTTP/Handle` finds the request body, and how the end of a streamed one is said.
+    pub fn handle_body(&self) -> HandleBody {
+        match self.wire() {
+            ..=39 => HandleBody::Inline,
+            40 | 41 => HandleBody::Streamed(ReadErrorLayout::Text),
+            _ => HandleBody::Streamed(ReadErrorLayout::Coded),
+        }
+    }
+
+    /// `http.HTTP/Handle` answers `HTTPResponse{header}` (40+) rather than `Empty`.
+    pub fn handle_returns_headers(&self) -> bool {
+        self.wire() >= 40
+    }
+
+    /// `HandleSimpleHTTPRequest.response_headers` (5) is sent and must be echoed (42+).
+    pub fn echoes_response_headers(&self) -> bool {
+        self.wire() >= 42
+    }
+
+    /// `InitializeRequest.network_upgrades` (15) is sent (37+; never by luxd).
+    pub fn sends_network_upgrades(&self) -> bool {
+        self.wire() >= 37
+    }
+
+    /// The node merges plugin response headers into its own (≤39) rather than replacing them.
+    pub fn node_merges_response_headers(&self) -> bool {
+        self.wire() <= 39
+    }
+
+    /// The node sends every HTTP/2 request through `http.HTTP/Handle` (41+); before, only
+    /// `Upgrade` requests go there and HTTP/2 ones without it take `HandleSimple` like HTTP/1.x
+    /// (node-behaviour.md 8.2).
+    pub fn routes_http2_through_handle(&self) -> bool {
+        self.wire() >= 41
+    }
+
+    /// The first node release of this profile (profiles.md section 1): how a host playing it
+    /// names itself to peers (`ConnectedRequest`) and in its handshake refusal.
+    pub fn node_release(&self) -> NodeRelease {
+        let release = |client, minor, patch| NodeRelease {
+            client,
+            major: 1,
+            minor,
+            patch,
+        };
+        match (self.flavour, self.announced) {
+            // luxd v1.10.17 calls itself `lux`; from v1.11.10 (which reports 1.11.9) `node`.
+            (HostFlavour::Luxd, 30) => release("lux", 10, 17),
+            (HostFlavour::Luxd, 35) => release("node", 11, 9),
+            (HostFlavour::Luxd, _) => release("node", 13, 4),
+            // AvalancheGo called itself `avalanche` up to v1.10.17 (profile 30).
+            (HostFlavour::AvalancheGo, 28) => release("avalanche", 10, 9),
+            (HostFlavour::AvalancheGo, 29) => release("avalanche", 10, 13),
+            (HostFlavour::AvalancheGo, 30) => release("avalanche", 10, 15),
+            (HostFlavour::AvalancheGo, 31) => release("avalanchego", 10, 18),
+            (HostFlavour::AvalancheGo, 33) => release("avalanchego", 11, 0),
+            (HostFlavour::AvalancheGo, 34) => release("avalanchego", 11, 2),
+            (HostFlavour::AvalancheGo, 35) => release("avalanchego", 11, 3),
+            (HostFlavour::AvalancheGo, 36) => release("avalanchego", 11, 10),
+            (HostFlavour::AvalancheGo, 37) => release("avalanchego", 11, 11),
+            (HostFlavour::AvalancheGo, 38) => release("avalanchego", 11, 13),
+            (HostFlavour::AvalancheGo, 39) => release("avalanchego", 12, 2),
+            (HostFlavour::AvalancheGo, 40) => release("avalanchego", 13, 1),
+            (HostFlavour::AvalancheGo, 41) => release("avalanchego", 13, 2),
+            (HostFlavour::AvalancheGo, 42) => release("avalanchego", 13, 3),
+            (HostFlavour::AvalancheGo, 43) => release("avalanchego", 13, 4),
+            (HostFlavour::AvalancheGo, 44) => release("avalanchego", 14, 0),
+            (HostFlavour::AvalancheGo, _) => release("avalanchego", 14, 2),
+        }
+    }
+}
+
+/// A node release: its client name as peers see it, and its version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRelease {
+    /// `avalanche` (AvalancheGo up to v1.10.17), `avalanchego`, `lux` or `node` (luxd).
+    pub client: &'static str,
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl fmt::Display for NodeRelease {
+    /// `avalanche/1.10.15`: the form of the node's `--version` and of `ConnectedRequest.version`
+    /// up to 30.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let NodeRelease {
+            client,
+            major,
+            minor,
+            patch,
+        } = self;
+        write!(f, "{client}/{major}.{minor}.{patch}")
+    }
+}
+
+/// `InitializeRequest` field 13 (profiles.md 3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbServerLayout {
+    /// 28-29: `repeated VersionedDBServer db_servers`.
+    VersionedList,
+    /// 30+: `string db_server_addr`.
+    Address,
+}
+
+/// `vm.Handler` (profiles.md 3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandlerLayout {
+    /// 28: prefix 1, lock_options 2, server_addr 3.
+    WithLockOptions,
+    /// 29+: prefix 1, server_addr 2.
+    Plain,
+}
+
+/// `ConnectedRequest` field 2 and the size of `AppRequestFailedMsg` (profiles.md 3.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerVersionLayout {
+    /// 28-30: field 2 is `avalanche/1.10.15`; AppRequestFailedMsg has fields 1-2.
+    VersionText,
+    /// 31+: `name` 2, `major` 3, `minor` 4, `patch` 5; AppRequestFailedMsg has 1-4.
+    NameAndNumbers,
+}
+
+/// `appsender.SendAppGossipMsg` (profiles.md 3.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GossipLayout {
+    /// 28-33: `msg` 1; the node samples targets from the subnet's gossip settings.
+    MsgOnly,
+    /// 34: `msg` 1, `num_validators` 2, `num_non_validators` 3, `num_peers` 4.
+    MsgWithCounts,
+    /// 35+: `node_ids` 1, `validators` 2, `non_validators` 3, `peers` 4, `msg` 5.
+    Targeted,
+}
+
+/// The handler RPC that follows `CreateHandlers` (profiles.md 3.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraHandlerRpc {
+    None,
+    /// 41: every HTTP/2 request with a `chain-id` header goes to that server.
+    CreateHttp2Handler,
+    /// 42+: requests with `Avalanche-Api-Route` go to that server.
+    NewHttpHandler,
+}
+
+/// Where `Handle` gets the request body (profiles.md 3.11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandleBody {
+    /// ≤39: whole body in `Request.body` (7); no reader is served.
+    Inline,
+    /// 40+: read from the node's `io.reader.Reader` until EOF.
+    Streamed(ReadErrorLayout),
+}
+
+/// `io.reader.ReadResponse.error` (field 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadErrorLayout {
+    /// ≤41: `optional string`; end of body is the text `EOF`.
+    Text,
+    /// 42+: message `Error{error_code, message}`; end of body is `ERROR_CODE_EOF`.
+    Coded,
 }
 
 impl fmt::Display for Profile {
@@ -162,19 +406,165 @@ mod tests {
             let profile = Profile::new(number, HostFlavour::AvalancheGo).unwrap();
             assert_eq!((profile.announced(), profile.wire()), (number, number));
         }
-        let error = Profile::new(41, HostFlavour::AvalancheGo).unwrap_err();
+        let error = Profile::new(46, HostFlavour::AvalancheGo).unwrap_err();
         assert_eq!(
             error.to_string(),
-            format!(
-                "RPCChainVM protocol 41 is not supported by this build; supported: {}",
-                supported_text()
-            )
+            "RPCChainVM protocol 46 is not supported by this build; supported: 28-31, 33-45"
         );
-        assert_eq!(supported_text(), "42-45");
-        assert!(
-            Profile::new(32, HostFlavour::AvalancheGo).is_err(),
-            "never released"
+        for unreleased in [27, 32, 46] {
+            assert!(Profile::new(unreleased, HostFlavour::AvalancheGo).is_err());
+        }
+        for luxd in [30, 35, 43] {
+            assert!(Profile::new(luxd, HostFlavour::Luxd).is_ok(), "luxd {luxd}");
+        }
+        let luxd_45 = Profile::new(45, HostFlavour::Luxd).unwrap_err();
+        assert_eq!(
+            luxd_45.to_string(),
+            "luxd's RPCChainVM protocol 45 is not supported by this build; supported: luxd 30, 35, 43"
         );
+    }
+
+    /// profiles.md section 4, one row per line: the columns 28, 29, 30, 31-34, 35, 36-39, 40-41,
+    /// 42-45 expanded to every number, then luxd 30, 35 and "43".
+    #[test]
+    fn answers_follow_the_switch_table() {
+        let avalanchego = |n| Profile::new(n, HostFlavour::AvalancheGo).unwrap();
+        let luxd = |n| Profile::new(n, HostFlavour::Luxd).unwrap();
+        let mut profiles: Vec<Profile> = SUPPORTED.iter().map(|&n| avalanchego(n)).collect();
+        profiles.extend([luxd(30), luxd(35), luxd(43)]);
+        // One letter per profile, in the order of `profiles`; a space before the luxd columns.
+        type Row = (&'static str, fn(&Profile) -> char, &'static str);
+        let rows: &[Row] = &[
+            (
+                "field 13",
+                |p| match p.db_server_layout() {
+                    DbServerLayout::VersionedList => 'V',
+                    DbServerLayout::Address => 'A',
+                },
+                "VVAAAAAAAAAAAAAAA AAA",
+            ),
+            (
+                "handler",
+                |p| match p.handler_layout() {
+                    HandlerLayout::WithLockOptions => 'W',
+                    HandlerLayout::Plain => 'P',
+                },
+                "WPPPPPPPPPPPPPPPP PPP",
+            ),
+            (
+                "static handlers",
+                |p| flag(p.serves_static_handlers()),
+                "yyynnnnnnnnnnnnnn ynn",
+            ),
+            (
+                "height index",
+                |p| flag(p.answers_verify_height_index()),
+                "yyyyyynnnnnnnnnnn ynn",
+            ),
+            (
+                "state sync error",
+                |p| match p.err_state_sync_not_implemented() {
+                    4 => '4',
+                    3 => '3',
+                    _ => '?',
+                },
+                "44444433333333333 433",
+            ),
+            (
+                "block status",
+                |p| flag(p.sends_block_status()),
+                "yyyyyyynnnnnnnnnn yyy",
+            ),
+            (
+                "peer version",
+                |p| match p.peer_version_layout() {
+                    PeerVersionLayout::VersionText => 'V',
+                    PeerVersionLayout::NameAndNumbers => 'N',
+                },
+                "VVVNNNNNNNNNNNNNN VNN",
+            ),
+            (
+                "gossip",
+                |p| match p.gossip_layout() {
+                    GossipLayout::MsgOnly => '1',
+                    GossipLayout::MsgWithCounts => '4',
+                    GossipLayout::Targeted => '5',
+                },
+                "11111455555555555 155",
+            ),
+            (
+                "cross chain",
+                |p| flag(p.has_cross_chain_app()),
+                "yyyyyyyynnnnnnnnn yyy",
+            ),
+            (
+                "wait for event",
+                |p| flag(p.node_waits_for_events()),
+                "nnnnnnnnnnnnnyyyy nnn",
+            ),
+            (
+                "handle body",
+                |p| match p.handle_body() {
+                    HandleBody::Inline => 'i',
+                    HandleBody::Streamed(ReadErrorLayout::Text) => 't',
+                    HandleBody::Streamed(ReadErrorLayout::Coded) => 'c',
+                },
+                "iiiiiiiiiiittcccc iii",
+            ),
+            (
+                "echo headers",
+                |p| flag(p.echoes_response_headers()),
+                "nnnnnnnnnnnnnyyyy nnn",
+            ),
+            (
+                "extra handler",
+                |p| match p.extra_handler_rpc() {
+                    ExtraHandlerRpc::None => '-',
+                    ExtraHandlerRpc::CreateHttp2Handler => '2',
+                    ExtraHandlerRpc::NewHttpHandler => 'N',
+                },
+                "------------2NNNN ---",
+            ),
+            (
+                "network upgrades",
+                |p| flag(p.sends_network_upgrades()),
+                "nnnnnnnnyyyyyyyyy nnn",
+            ),
+            (
+                "http/2 via handle",
+                |p| flag(p.routes_http2_through_handle()),
+                "nnnnnnnnnnnnyyyyy nnn",
+            ),
+            (
+                "node client",
+                |p| match p.node_release().client {
+                    "avalanche" => 'a',
+                    "avalanchego" => 'g',
+                    "lux" => 'l',
+                    "node" => 'n',
+                    _ => '?',
+                },
+                "aaagggggggggggggg lnn",
+            ),
+            (
+                // The release's minor version in hex: 1.10 = 'a' ... 1.14 = 'e'.
+                "node minor",
+                |p| char::from_digit(p.node_release().minor, 16).unwrap_or('?'),
+                "aaaabbbbbbcddddee abd",
+            ),
+        ];
+        for (name, answer, expected) in rows {
+            let got: String = profiles.iter().map(answer).collect();
+            assert_eq!(got, expected.replace(' ', ""), "{name}");
+        }
+    }
+
+    fn flag(value: bool) -> char {
+        if value {
+            'y'
+        } else {
+            'n'
+        }
     }
 
     // luxd "43" speaks profile 35 (profiles.md section 1): accepted only if 35 is supported.

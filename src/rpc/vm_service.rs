@@ -4,10 +4,13 @@
 use crate::actors::builder::{BuildError, BuilderMsg};
 use crate::actors::chain::{AncestorsQuery, ChainMsg};
 use crate::actors::{ask, BLOCKING_CALL};
+use crate::api::static_api::StaticApi;
 use crate::api::BackendError;
+use crate::chain::{Block, Id};
 use crate::rpc::convert;
 use crate::rpc::lifecycle::{Running, VmState};
 use crate::rpc::pb::vm::{self, vm_server::Vm};
+use crate::rpc::protocol::{ExtraHandlerRpc, PeerVersionLayout};
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::{Request, Response, Status};
@@ -34,6 +37,51 @@ impl VmService {
 
     fn running(&self) -> Result<Running, Status> {
         self.state.running()
+    }
+
+    /// Refuses an RPC that the node of our profile does not have: a node calling it speaks
+    /// another protocol than the one we announced, which should show, not be papered over.
+    fn only_if(&self, exists: bool, rpc: &str) -> Result<(), Status> {
+        match exists {
+            true => Ok(()),
+            false => Err(Status::unimplemented(format!(
+                "{rpc} does not exist at {}",
+                self.state.profile
+            ))),
+        }
+    }
+
+    /// The status a parsed block is reported with, where the node requires one (up to 35):
+    /// accepted if it is the accepted block at its height, rejected if another block is (it can
+    /// never be accepted), processing otherwise.
+    fn parsed_status(&self, id: Id, block: &Block) -> Result<vm::Status, Status> {
+        if !self.state.profile.sends_block_status() {
+            return Ok(vm::Status::Unspecified);
+        }
+        let running = self.running()?;
+        let accepted = running
+            .handles
+            .store
+            .block_id_at_height(block.height)
+            .map_err(failed)?;
+        Ok(match accepted {
+            Some(accepted) if accepted == id => vm::Status::Accepted,
+            Some(_) => vm::Status::Rejected,
+            None => vm::Status::Processing,
+        })
+    }
+
+    fn parse_one(&self, bytes: &[u8]) -> Result<vm::ParseBlockResponse, Status> {
+        let block = convert::block(bytes)?;
+        let id = block.id();
+        convert::parse_response(id, &block, self.parsed_status(id, &block)?)
+    }
+
+    fn held_status(&self, view: &crate::api::BlockView) -> vm::Status {
+        match self.state.profile.sends_block_status() {
+            true => convert::held_status(view),
+            false => vm::Status::Unspecified,
+        }
     }
 }
 
@@ -69,6 +117,7 @@ impl VmService {
             .get_or_try_init(|| {
                 crate::rpc::http_service::serve_http(
                     running.handles.clone(),
+                    self.state.profile,
                     running.servers_stop.clone(),
                 )
             })
@@ -117,22 +166,115 @@ impl Vm for VmService {
     async fn create_handlers(&self, _request: Request<()>) -> Reply<vm::CreateHandlersResponse> {
         let server_addr = self.http_addr().await?;
         // "" is where Go TimestampVM clients post (/ext/bc/<chainID>); "/rpc" is the usual path.
+        let layout = self.state.profile.handler_layout();
         let handlers = ["", "/rpc"]
             .into_iter()
-            .map(|prefix| vm::Handler {
-                prefix: prefix.to_string(),
-                server_addr: server_addr.clone(),
-            })
+            .map(|prefix| vm::Handler::new(layout, prefix, &server_addr))
             .collect();
         ok(vm::CreateHandlersResponse { handlers })
     }
 
     async fn new_http_handler(&self, _request: Request<()>) -> Reply<vm::NewHttpHandlerResponse> {
+        let extra = self.state.profile.extra_handler_rpc();
+        self.only_if(extra == ExtraHandlerRpc::NewHttpHandler, "NewHTTPHandler")?;
         let server_addr = self.http_addr().await?;
         ok(vm::NewHttpHandlerResponse { server_addr })
     }
 
+    /// Profile 41's header-routed handler: the node sends every HTTP/2 request carrying
+    /// `chain-id: <our chain>` to it, through `Handle`. The chain's server answers those.
+    async fn create_http2_handler(
+        &self,
+        _request: Request<()>,
+    ) -> Reply<vm::CreateHttp2HandlerResponse> {
+        let extra = self.state.profile.extra_handler_rpc();
+        self.only_if(
+            extra == ExtraHandlerRpc::CreateHttp2Handler,
+            "CreateHTTP2Handler",
+        )?;
+        let server_addr = self.http_addr().await?;
+        ok(vm::CreateHttp2HandlerResponse { server_addr })
+    }
+
+    /// Profiles 28-30: called on a second, never-initialized process at VM registration. The
+    /// handler is mounted at `/ext/vm/<vmID>` and serves the chain-less static API; an error here
+    /// would fail the VM's registration.
+    async fn create_static_handlers(
+        &self,
+        _request: Request<()>,
+    ) -> Reply<vm::CreateStaticHandlersResponse> {
+        let profile = self.state.profile;
+        self.only_if(profile.serves_static_handlers(), "CreateStaticHandlers")?;
+        let addr = self
+            .state
+            .static_http_addr
+            .get_or_try_init(|| {
+                crate::rpc::http_service::serve_http(
+                    StaticApi,
+                    profile,
+                    self.state.static_stop.clone(),
+                )
+            })
+            .await
+            .map_err(|e| Status::internal(format!("starting the static API server: {e}")))?;
+        let handler = vm::Handler::new(profile.handler_layout(), "", &addr.to_string());
+        ok(vm::CreateStaticHandlersResponse {
+            handlers: vec![handler],
+        })
+    }
+
+    /// Profiles 28-34: the proposer VM asks whether our height index is complete. It always
+    /// is: every accept writes the height entry in the same batch as the block.
+    async fn verify_height_index(
+        &self,
+        _request: Request<()>,
+    ) -> Reply<vm::VerifyHeightIndexResponse> {
+        self.only_if(
+            self.state.profile.answers_verify_height_index(),
+            "VerifyHeightIndex",
+        )?;
+        ok(vm::VerifyHeightIndexResponse { err: 0 })
+    }
+
+    // Cross-chain messages (28-36) come only from other chains on the same node; stampvm has
+    // no cross-chain protocol, so they are acknowledged and dropped.
+    async fn cross_chain_app_request(
+        &self,
+        request: Request<vm::CrossChainAppRequestMsg>,
+    ) -> Reply<()> {
+        self.only_if(
+            self.state.profile.has_cross_chain_app(),
+            "CrossChainAppRequest",
+        )?;
+        let msg = request.into_inner();
+        tracing::debug!(
+            request_id = msg.request_id,
+            "cross-chain app request ignored"
+        );
+        ok(())
+    }
+
+    async fn cross_chain_app_request_failed(
+        &self,
+        _request: Request<vm::CrossChainAppRequestFailedMsg>,
+    ) -> Reply<()> {
+        let exists = self.state.profile.has_cross_chain_app();
+        self.only_if(exists, "CrossChainAppRequestFailed")?;
+        ok(())
+    }
+
+    async fn cross_chain_app_response(
+        &self,
+        _request: Request<vm::CrossChainAppResponseMsg>,
+    ) -> Reply<()> {
+        let exists = self.state.profile.has_cross_chain_app();
+        self.only_if(exists, "CrossChainAppResponse")?;
+        ok(())
+    }
+
     async fn wait_for_event(&self, _request: Request<()>) -> Reply<vm::WaitForEventResponse> {
+        let waits = self.state.profile.node_waits_for_events();
+        self.only_if(waits, "WaitForEvent")?;
         let running = self.running()?;
         // No timeout: the call blocks until there is work; the node cancels it by resetting the
         // stream, which drops this future and with it our reply port (nothing is consumed).
@@ -146,10 +288,15 @@ impl Vm for VmService {
 
     async fn connected(&self, request: Request<vm::ConnectedRequest>) -> Reply<()> {
         let peer = request.into_inner();
-        match convert::node_id(&peer.node_id) {
-            Ok(node) => {
-                tracing::debug!(%node, name = %peer.name, major = peer.major, minor = peer.minor, patch = peer.patch, "peer connected")
+        // Field 2 is the whole version text (`avalanche/1.10.15`) up to 30, the client name after.
+        let version = match self.state.profile.peer_version_layout() {
+            PeerVersionLayout::VersionText => peer.name,
+            PeerVersionLayout::NameAndNumbers => {
+                format!("{}/{}.{}.{}", peer.name, peer.major, peer.minor, peer.patch)
             }
+        };
+        match convert::node_id(&peer.node_id) {
+            Ok(node) => tracing::debug!(%node, %version, "peer connected"),
             Err(e) => tracing::debug!(error = %e.message(), "connected: malformed node id"),
         }
         ok(())
@@ -181,8 +328,7 @@ impl Vm for VmService {
         &self,
         request: Request<vm::ParseBlockRequest>,
     ) -> Reply<vm::ParseBlockResponse> {
-        let block = convert::block(&request.into_inner().bytes)?;
-        ok(convert::parse_response(block.id(), &block)?)
+        ok(self.parse_one(&request.into_inner().bytes)?)
     }
 
     async fn get_block(
@@ -191,7 +337,7 @@ impl Vm for VmService {
     ) -> Reply<vm::GetBlockResponse> {
         let id = convert::id(&request.into_inner().id, "block id")?;
         match self.chain_call(|r| ChainMsg::Get(id, r)).await? {
-            Some(view) => ok(convert::get_response(&view)?),
+            Some(view) => ok(convert::get_response(&view, self.held_status(&view))?),
             None => ok(vm::GetBlockResponse {
                 err: self.state.profile.err_not_found(),
                 ..Default::default()
@@ -285,7 +431,7 @@ impl Vm for VmService {
             .into_inner()
             .request
             .iter()
-            .map(|bytes| convert::block(bytes).and_then(|b| convert::parse_response(b.id(), &b)))
+            .map(|bytes| self.parse_one(bytes))
             .collect::<Result<Vec<_>, Status>>()?;
         ok(vm::BatchedParseBlockResponse { response })
     }

@@ -14,6 +14,7 @@ use stampvm::host::{
     PluginProcess, VmClient,
 };
 use stampvm::rpc::pb::vm as pb;
+use stampvm::rpc::protocol::Profile;
 use stampvm::shutdown::Shutdown;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -66,7 +67,26 @@ pub async fn launch_with(name: &str, tweak: impl FnOnce(&mut LaunchOptions)) -> 
         .expect("plugin launches and handshakes")
 }
 
-/// One node of a test network: its plugin process, the node-side services and HTTP gateway.
+/// [`launch_with`] with the host playing `profile`, and the plugin told to speak it the way an
+/// operator does (`GRPC_STAMPVM_PROTOCOL`, which the node forwards).
+pub async fn launch_as(
+    name: &str,
+    profile: Profile,
+    tweak: impl FnOnce(&mut LaunchOptions),
+) -> PluginProcess {
+    launch_with(name, |options| {
+        options.profile = profile;
+        options.extra_env.push((
+            "GRPC_STAMPVM_PROTOCOL".into(),
+            profile.announced().to_string().into(),
+        ));
+        tweak(options);
+    })
+    .await
+}
+
+/// One node of a test network: its plugin process, the node-side services and HTTP gateway,
+/// all playing the profile the process was launched for.
 pub struct TestNode {
     pub process: PluginProcess,
     pub client: VmClient,
@@ -95,7 +115,8 @@ pub async fn start_node(
 }
 
 /// [`start_node`] on a plugin the test launched itself (e.g. with [`LaunchOptions::output`] set):
-/// its own NodeServices, StartChain, joining `network`, and the HTTP gateway.
+/// its own NodeServices, StartChain, joining `network`, and the HTTP gateway, all playing the
+/// process's profile.
 pub async fn start_chain_on(
     process: PluginProcess,
     node: NodeId,
@@ -103,21 +124,38 @@ pub async fn start_chain_on(
     chain_data_dir: &Path,
     config: &str,
 ) -> TestNode {
+    start_chain_with(process, node, network, chain_data_dir, |params| {
+        params.config_bytes = config.as_bytes().to_vec();
+    })
+    .await
+}
+
+/// [`start_chain_on`] with `tweak` applied to the chain parameters before the start.
+pub async fn start_chain_with(
+    process: PluginProcess,
+    node: NodeId,
+    network: &Network,
+    chain_data_dir: &Path,
+    tweak: impl FnOnce(&mut ChainParams),
+) -> TestNode {
+    let profile = process.profile();
     let shutdown = Shutdown::new();
-    let (services_addr, services) = NodeServices::serve(node, network.clone(), shutdown.clone())
-        .await
-        .expect("node services bind");
+    let (services_addr, services) =
+        NodeServices::serve_as(profile, node, network.clone(), shutdown.clone())
+            .await
+            .expect("node services bind");
     let client = process.vm_client().await.expect("dial the plugin");
     let mut params = ChainParams::new(
         node,
         chain_data_dir,
         GENESIS.to_vec(),
         services_addr.to_string(),
-    );
-    params.config_bytes = config.as_bytes().to_vec();
+    )
+    .with_profile(profile);
+    tweak(&mut params);
     let started = client.start_chain(&params).await.expect("chain starts");
     network.join(node, client.clone(), &params.client).await;
-    let gateway = Gateway::bind("127.0.0.1:0".parse().unwrap(), node)
+    let gateway = Gateway::bind_as("127.0.0.1:0".parse().unwrap(), node, profile)
         .await
         .expect("gateway binds");
     let handlers = started
@@ -143,6 +181,11 @@ pub async fn start_chain_on(
 }
 
 impl TestNode {
+    /// The profile this node plays.
+    pub fn profile(&self) -> Profile {
+        self.process.profile()
+    }
+
     /// The node's JSON-RPC URL for this chain (`/ext/bc/<chainID>/rpc`).
     pub fn rpc_url(&self) -> String {
         format!(
