@@ -4,13 +4,17 @@
 //! speak that profile, starts a chain in that node's order, drives it as a one-validator node
 //! would (wait for the profile's build trigger, build, verify, prefer, accept) and serves the
 //! node's HTTP paths on a local port, including the static API (`/ext/vm/<vmID>`) up to 30.
+//!
+//! [`DevNode`] is that node without the banner and the wait for Ctrl-C, for other commands that
+//! need a running chain (`stampvm bench`).
 
 use crate::api::data::{format_payload, Encoding};
 use crate::chain::{Id, NodeId};
 use crate::host::gateway::{Gateway, GatewayError};
+use crate::host::rpcdb::NodeDatabase;
 use crate::host::{
-    ChainParams, EngineMode, HostError, LaunchOptions, Network, NodeServices, PluginProcess,
-    SoloEngine, StaticHandlerProcess,
+    ChainParams, EngineHandle, EngineMode, HostError, LaunchOptions, Network, NodeCounters,
+    NodeServices, NodeServicesHandle, PluginProcess, SoloEngine, StaticHandlerProcess, VmClient,
 };
 use crate::rpc::protocol::Profile;
 use crate::shutdown::Shutdown;
@@ -18,6 +22,8 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// What `stampvm dev` runs.
 #[derive(Debug, Clone)]
@@ -91,105 +97,207 @@ pub fn dev_chain_id(genesis: &[u8]) -> Id {
     Id::sha256(&seed)
 }
 
+/// What a host embedding the dev node may add (`stampvm bench`); `stampvm dev` adds nothing.
+#[derive(Debug, Default)]
+pub struct NodeExtras {
+    /// Serve the node's `rpcdb.Database` and name it at Initialize, as a real node always does:
+    /// plugins that keep their state in the node's database (timestampvm-rs) need it; stampvm
+    /// never dials it.
+    pub node_database: bool,
+    /// Receives the time of every engine round that accepted a block
+    /// ([`SoloEngine::report_cycles`]).
+    pub cycle_times: Option<mpsc::UnboundedSender<Duration>>,
+}
+
+/// A running dev node: the plugin handshaken, the chain started, the engine driving it and the
+/// gateway serving its API. [`DevNode::stop`] stops it the node's way.
+pub struct DevNode {
+    shutdown: Shutdown,
+    gateway: Gateway,
+    gateway_task: JoinHandle<Result<(), GatewayError>>,
+    plugin: PluginProcess,
+    client: VmClient,
+    static_handlers: Option<StaticHandlerProcess>,
+    vm_id: Id,
+    engine: EngineHandle,
+    services: NodeServicesHandle,
+    chain_id: Id,
+    chain_dir: PathBuf,
+    height: u64,
+    profile: Profile,
+}
+
+impl DevNode {
+    /// Launches the plugin and starts the chain in the node's order, then the engine.
+    pub async fn start(options: &DevOptions, extras: NodeExtras) -> Result<DevNode, DevError> {
+        if options.genesis.len() > crate::chain::MAX_GENESIS_LEN {
+            return Err(DevError::GenesisTooLong(options.genesis.len()));
+        }
+        let shutdown = Shutdown::new();
+        let node_id = dev_node_id();
+        let chain_id = dev_chain_id(&options.genesis);
+        let chain_dir = options
+            .data_dir
+            .join("chainData")
+            .join(chain_id.to_string());
+        let profile = options.profile;
+        let network = Network::new();
+        let (services_addr, services) =
+            NodeServices::serve_as(profile, node_id, network.clone(), shutdown.clone())
+                .await
+                .map_err(DevError::Services)?;
+        let database = match extras.node_database {
+            true => Some(
+                NodeDatabase::serve(shutdown.clone())
+                    .await
+                    .map_err(DevError::Services)?,
+            ),
+            false => None,
+        };
+        let gateway = Gateway::bind_as(options.http_addr, node_id, profile)
+            .await
+            .map_err(|source| DevError::Http {
+                addr: options.http_addr,
+                source,
+            })?;
+        let gateway_task = gateway.spawn(shutdown.clone());
+
+        let launch = |name: &str| {
+            let mut launch = LaunchOptions::new(&options.plugin);
+            launch.name = name.into();
+            launch.profile = profile;
+            let number = profile.announced().to_string();
+            launch
+                .extra_env
+                .push(("GRPC_STAMPVM_PROTOCOL".into(), number.into()));
+            launch
+        };
+        // Up to 30 the node registers the VM's static handlers from a process of their own.
+        let static_handlers = StaticHandlerProcess::launch(launch("static")).await?;
+        let vm_id = Id::from_name(DEV_VM_NAME).expect("a short name");
+        if let Some(process) = &static_handlers {
+            gateway.register_vm(vm_id, process.routes())?;
+        }
+        let plugin = PluginProcess::launch(launch("plugin")).await?;
+        let client = plugin.vm_client().await?;
+        network.register(node_id, client.clone());
+        let mut params = ChainParams::new(
+            node_id,
+            &chain_dir,
+            options.genesis.clone(),
+            services_addr.to_string(),
+        )
+        .with_profile(profile);
+        params.chain_id = chain_id;
+        params.config_bytes = dev_config(&options.config, options.metrics_addr)?;
+        if let Some(database) = &database {
+            params.db_server_addr = database.addr().to_string();
+        }
+        let started = client.start_chain(&params).await?;
+        let handlers = started
+            .handlers
+            .iter()
+            .map(|h| (h.prefix.clone(), h.server_addr.clone()))
+            .collect();
+        gateway.register_chain(chain_id, handlers, started.http_handler_addr.clone())?;
+        gateway.set_ready(chain_id, true);
+        let mut engine = SoloEngine::new(
+            client.clone(),
+            EngineMode::for_node(&services),
+            &started.last_accepted,
+        );
+        if let Some(cycle_times) = extras.cycle_times {
+            engine = engine.report_cycles(cycle_times);
+        }
+        let engine = engine.spawn(shutdown.clone());
+        Ok(DevNode {
+            shutdown,
+            gateway,
+            gateway_task,
+            plugin,
+            client,
+            static_handlers,
+            vm_id,
+            engine,
+            services,
+            chain_id,
+            chain_dir,
+            height: started.last_accepted.height,
+            profile,
+        })
+    }
+
+    /// Where the node's HTTP API listens.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.gateway.local_addr()
+    }
+
+    pub fn chain_id(&self) -> Id {
+        self.chain_id
+    }
+
+    /// The chain's JSON-RPC URL path (`/ext/bc/<chainID>/rpc`).
+    pub fn rpc_path(&self) -> String {
+        format!("/ext/bc/{}/rpc", self.chain_id)
+    }
+
+    /// The chain plugin's process ID (not the static-handler process's).
+    pub fn plugin_pid(&self) -> u32 {
+        self.plugin.pid()
+    }
+
+    /// The running engine: its tip and accepted-block count.
+    pub fn engine(&self) -> &EngineHandle {
+        &self.engine
+    }
+
+    /// What the node's services handled so far (e.g. the plugin's `Messenger.Notify` calls).
+    pub fn counters(&self) -> NodeCounters {
+        self.services.counters()
+    }
+
+    /// The node's stop: unmount the chain, stop the engine, Shutdown the plugin (SIGTERM, then
+    /// SIGKILL after 5 s), then the static-handler process and the gateway.
+    pub async fn stop(self) -> Result<(), DevError> {
+        tracing::info!("stopping: shutting the plugin down");
+        self.gateway.set_ready(self.chain_id, false);
+        self.shutdown.trigger();
+        self.engine.join().await;
+        let status = self
+            .plugin
+            .stop(&self.client, Duration::from_secs(5))
+            .await?;
+        tracing::info!(%status, "plugin stopped");
+        if let Some(process) = self.static_handlers {
+            // The node's exit: the static-handler process never gets Shutdown, only SIGTERM.
+            self.gateway.remove_vm(self.vm_id);
+            let status = process.stop().await?;
+            tracing::info!(%status, "static-handler process stopped");
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.gateway_task).await;
+        Ok(())
+    }
+}
+
 /// Runs the dev chain until Ctrl-C or SIGTERM, then stops the plugin the node's way.
 pub async fn run(options: DevOptions) -> Result<(), DevError> {
-    if options.genesis.len() > crate::chain::MAX_GENESIS_LEN {
-        return Err(DevError::GenesisTooLong(options.genesis.len()));
-    }
-    let shutdown = Shutdown::new();
-    let node_id = dev_node_id();
-    let chain_id = dev_chain_id(&options.genesis);
-    let chain_dir = options
-        .data_dir
-        .join("chainData")
-        .join(chain_id.to_string());
-    let profile = options.profile;
-    let network = Network::new();
-    let (services_addr, services) =
-        NodeServices::serve_as(profile, node_id, network.clone(), shutdown.clone())
-            .await
-            .map_err(DevError::Services)?;
-    let gateway = Gateway::bind_as(options.http_addr, node_id, profile)
-        .await
-        .map_err(|source| DevError::Http {
-            addr: options.http_addr,
-            source,
-        })?;
-    let gateway_task = gateway.spawn(shutdown.clone());
-
-    let launch = |name: &str| {
-        let mut launch = LaunchOptions::new(&options.plugin);
-        launch.name = name.into();
-        launch.profile = profile;
-        let number = profile.announced().to_string();
-        launch
-            .extra_env
-            .push(("GRPC_STAMPVM_PROTOCOL".into(), number.into()));
-        launch
-    };
-    // Up to 30 the node registers the VM's static handlers from a process of their own.
-    let static_handlers = StaticHandlerProcess::launch(launch("static")).await?;
-    let vm_id = Id::from_name(DEV_VM_NAME).expect("a short name");
-    if let Some(process) = &static_handlers {
-        gateway.register_vm(vm_id, process.routes())?;
-    }
-    let plugin = PluginProcess::launch(launch("plugin")).await?;
-    let client = plugin.vm_client().await?;
-    network.register(node_id, client.clone());
-    let mut params = ChainParams::new(
-        node_id,
-        &chain_dir,
-        options.genesis.clone(),
-        services_addr.to_string(),
-    )
-    .with_profile(profile);
-    params.chain_id = chain_id;
-    params.config_bytes = dev_config(&options.config, options.metrics_addr)?;
-    let started = client.start_chain(&params).await?;
-    let handlers = started
-        .handlers
-        .iter()
-        .map(|h| (h.prefix.clone(), h.server_addr.clone()))
-        .collect();
-    gateway.register_chain(chain_id, handlers, started.http_handler_addr.clone())?;
-    gateway.set_ready(chain_id, true);
-    let engine = SoloEngine::new(
-        client.clone(),
-        EngineMode::for_node(&services),
-        &started.last_accepted,
-    )
-    .spawn(shutdown.clone());
-
+    let node = DevNode::start(&options, NodeExtras::default()).await?;
     // Listen for Ctrl-C/SIGTERM before announcing readiness: a signal sent the moment the banner
     // appears must stop the chain cleanly, not kill the process.
     let stop_signal = stop_signals()?;
     print_banner(&Banner {
-        http: gateway.local_addr(),
-        chain_id,
-        chain_dir: &chain_dir,
-        height: started.last_accepted.height,
-        profile,
-        static_vm: static_handlers.as_ref().map(|_| vm_id),
+        http: node.http_addr(),
+        chain_id: node.chain_id,
+        chain_dir: &node.chain_dir,
+        height: node.height,
+        profile: node.profile,
+        static_vm: node.static_handlers.as_ref().map(|_| node.vm_id),
     });
     if let Some(addr) = options.metrics_addr {
         println!("metrics: http://{addr}/metrics (unless the chain config moved them)");
     }
     stop_signal.await?;
-
-    tracing::info!("stopping: shutting the plugin down");
-    gateway.set_ready(chain_id, false);
-    shutdown.trigger();
-    engine.join().await;
-    let status = plugin.stop(&client, Duration::from_secs(5)).await?;
-    tracing::info!(%status, "plugin stopped");
-    if let Some(process) = static_handlers {
-        // The node's exit: the static-handler process never gets Shutdown, only SIGTERM.
-        gateway.remove_vm(vm_id);
-        let status = process.stop().await?;
-        tracing::info!(%status, "static-handler process stopped");
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(2), gateway_task).await;
-    Ok(())
+    node.stop().await
 }
 
 /// What the banner tells.

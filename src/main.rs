@@ -1,5 +1,7 @@
 //! The `stampvm` binary. With the node's engine-address variable set it is a plugin; otherwise a
-//! command-line tool (`dev`, `vm-id`, `version`). anyhow lives here and nowhere else.
+//! command-line tool (`dev`, `bench`, `vm-id`, `version`). anyhow lives here and nowhere else.
+
+mod bench;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -21,6 +23,8 @@ By hand:
                               http://127.0.0.1:9650/ext/bc/<chainID>/rpc
   stampvm dev --protocol N    the same, played as the node of RPCChainVM protocol N (add --luxd
                               for luxd's numbers 30, 35, 43)
+  stampvm bench               load a local chain through its HTTP API and report proposals/s,
+                              payloads finalized/s, block cycle, plugin RSS (any plugin: --plugin)
   stampvm vm-id NAME          print the VM ID (CB58) for a VM name, e.g. `stampvm vm-id stampvm`
   stampvm version [--json]    print the version and the RPCChainVM protocols this build speaks";
 
@@ -40,6 +44,9 @@ enum Command {
     /// Run a local single-node chain: this binary is launched as a plugin through the real
     /// handshake and driven as a one-validator node of the chosen protocol would drive it.
     Dev(DevArgs),
+    /// Benchmark a plugin: start a chain as `dev` does, propose unique payloads through the HTTP
+    /// API from N concurrent clients for a fixed time, report throughput, block cycle and memory.
+    Bench(bench::BenchArgs),
     /// Print the VM ID for a VM name (the name's bytes zero-padded to 32, in CB58).
     VmId {
         /// At most 32 bytes.
@@ -145,6 +152,13 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                     protocol::supported_text()
                 );
             }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        (Some(Command::Bench(args)), _) => {
+            bench::init_logging();
+            let this = std::env::current_exe().context("locating this binary")?;
+            let options = args.into_options(this)?;
+            runtime()?.block_on(bench::run(options))?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         (Some(Command::Dev(args)), _) => {

@@ -88,15 +88,29 @@ fn profile() -> Profile {
 }
 
 /// The node's launch for `profile()`: empty environment plus the engine address, 5 s handshake.
-async fn launch(binary: &Path, name: &str) -> PluginProcess {
-    let mut options = LaunchOptions::new(binary);
-    options.profile = profile();
-    options.name = name.into();
-    let process = PluginProcess::launch(options)
-        .await
-        .expect("timestampvm handshakes");
-    assert_eq!(process.protocol(), PROTOCOL, "announced protocol");
-    process
+/// Launches timestampvm and dials it. avalanche-types 0.1.3 picks its port by binding port 0,
+/// closing it and binding again later, so on a busy machine another process can take the port
+/// in between and the plugin exits with "Address already in use" after its handshake. That is
+/// the plugin's race, not the host's: such a launch is retried (a few times, then it fails).
+async fn launch(binary: &Path, name: &str) -> (PluginProcess, VmClient) {
+    const ATTEMPTS: usize = 3;
+    for attempt in 1..=ATTEMPTS {
+        let mut options = LaunchOptions::new(binary);
+        options.profile = profile();
+        options.name = name.into();
+        let process = PluginProcess::launch(options)
+            .await
+            .expect("timestampvm handshakes");
+        assert_eq!(process.protocol(), PROTOCOL, "announced protocol");
+        match process.vm_client().await {
+            Ok(client) => return (process, client),
+            Err(error) if attempt < ATTEMPTS && process.exit_status().is_some() => {
+                eprintln!("{name} exited before serving ({error}); launching it again");
+            }
+            Err(error) => panic!("dial {name}: {error}"),
+        }
+    }
+    unreachable!("the last attempt returns or panics")
 }
 
 async fn lifecycle(binary: &Path) {
@@ -112,9 +126,8 @@ async fn lifecycle(binary: &Path) {
         NodeServices::serve_as(profile(), node, Network::new(), shutdown.clone())
             .await
             .expect("node services bind");
-    let process = launch(binary, "timestampvm").await;
+    let (process, client) = launch(binary, "timestampvm").await;
     assert_node_environment(process.pid());
-    let client = process.vm_client().await.expect("dial timestampvm");
 
     let dir = tempfile::tempdir().unwrap();
     let mut params = ChainParams::new(
@@ -190,8 +203,7 @@ fn vm_id(name: &str) -> Id {
 /// Registration (node-behaviour.md section 4): the probe process answers Version and exits after
 /// Shutdown; at 28 a second process serves `CreateStaticHandlers` and stays up.
 async fn register_vm(binary: &Path) -> StaticHandlerProcess {
-    let probe = launch(binary, "timestampvm-probe").await;
-    let client = probe.vm_client().await.expect("dial the probe");
+    let (probe, client) = launch(binary, "timestampvm-probe").await;
     let version = client.version_probe().await.expect("Version");
     assert_eq!(version, VERSION);
     let exit = probe.wait_exit(STEP_BUDGET).await;

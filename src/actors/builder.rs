@@ -13,6 +13,8 @@ use crate::api::{BackendError, BlockView};
 use crate::chain::Block;
 use crate::rpc::engine::NodeClients;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -45,6 +47,44 @@ pub struct BuilderArgs {
 pub struct BuilderState {
     args: BuilderArgs,
     waiters: Vec<RpcReplyPort<()>>,
+    notifier: Notifier,
+}
+
+/// Calls `Messenger.Notify` (profiles up to 41) off the builder's path: a Notify is a gRPC round
+/// trip, and the node refuses most of them ("full message queue") while its one-message slot is
+/// taken. Awaiting each one inside the actor queued BuildBlock behind thousands of them under
+/// load. At most one call is in flight; a request made meanwhile is sent when it returns.
+#[derive(Clone, Default)]
+struct Notifier {
+    in_flight: Arc<AtomicBool>,
+    wanted: Arc<AtomicBool>,
+}
+
+impl Notifier {
+    fn request(&self, clients: &NodeClients) {
+        self.wanted.store(true, Ordering::Release);
+        if self.in_flight.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (notifier, clients) = (self.clone(), clients.clone());
+        tokio::spawn(async move {
+            loop {
+                while notifier.wanted.swap(false, Ordering::AcqRel) {
+                    if let Err(e) = clients.notify_build_block().await {
+                        tracing::warn!(error = %e, "could not tell the node a block can be built");
+                    }
+                }
+                notifier.in_flight.store(false, Ordering::Release);
+                // A request that came after the last swap but before the store above would
+                // otherwise wait for the next tick.
+                let again = notifier.wanted.load(Ordering::Acquire)
+                    && !notifier.in_flight.swap(true, Ordering::AcqRel);
+                if !again {
+                    break;
+                }
+            }
+        });
+    }
 }
 
 pub struct BuilderActor;
@@ -54,7 +94,7 @@ impl BuilderState {
         *self.args.pending.borrow() > 0
     }
 
-    async fn check(&mut self) {
+    fn check(&mut self) {
         // Calls the node gave up on leave closed ports behind; forget them.
         self.waiters.retain(|port| !port.is_closed());
         if !self.has_work() {
@@ -64,9 +104,7 @@ impl BuilderState {
             let _ = waiter.send(());
         }
         if self.args.clients.uses_messenger() {
-            if let Err(e) = self.args.clients.notify_build_block().await {
-                tracing::warn!(error = %e, "could not tell the node a block can be built");
-            }
+            self.notifier.request(&self.args.clients);
         }
     }
 
@@ -120,20 +158,24 @@ impl Actor for BuilderActor {
         args: BuilderArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
         myself.send_interval(args.build_interval, || BuilderMsg::Check);
-        // Wake on every change of the mempool's size (empty -> non-empty is the one that matters).
+        // Wake when the mempool goes from empty to non-empty. Not on every change: under load
+        // that is one Check per proposal, flooding this actor's mailbox ahead of BuildBlock.
         let mut pending = args.pending.clone();
         let me = myself.clone();
         tokio::spawn(async move {
+            let mut had_work = *pending.borrow_and_update() > 0;
             while pending.changed().await.is_ok() {
                 let has_work = *pending.borrow_and_update() > 0;
-                if has_work && me.cast(BuilderMsg::Check).is_err() {
+                if has_work && !had_work && me.cast(BuilderMsg::Check).is_err() {
                     break;
                 }
+                had_work = has_work;
             }
         });
         Ok(BuilderState {
             args,
             waiters: Vec::new(),
+            notifier: Notifier::default(),
         })
     }
 
@@ -154,10 +196,11 @@ impl Actor for BuilderActor {
             BuilderMsg::Build(reply) => {
                 let outcome = state.build().await;
                 let _ = reply.send(outcome);
-                // More work left: on old protocols the node needs to be told again.
-                state.check().await;
+                // More work left: on old protocols the node needs to be told again (its engine
+                // may build once for several notifications, node-behaviour.md 6.1).
+                state.check();
             }
-            BuilderMsg::Check => state.check().await,
+            BuilderMsg::Check => state.check(),
         }
         Ok(())
     }

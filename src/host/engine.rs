@@ -9,8 +9,8 @@ use super::HostError;
 use crate::chain::id::Id;
 use crate::rpc::pb::{messenger, vm as pb};
 use crate::shutdown::Shutdown;
-use std::time::Duration;
-use tokio::sync::watch;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// After a failed WaitForEvent the node waits this long and calls again.
@@ -56,6 +56,8 @@ pub struct SoloEngine {
     client: VmClient,
     mode: EngineMode,
     tip: watch::Sender<AcceptedTip>,
+    /// Where [`SoloEngine::report_cycles`] sends round times; `None` for a plain node.
+    cycles: Option<mpsc::UnboundedSender<Duration>>,
 }
 
 /// A running engine: watch its tip, wait for heights, join it after shutdown.
@@ -77,7 +79,16 @@ impl SoloEngine {
             client,
             mode,
             tip: watch::channel(tip).0,
+            cycles: None,
         }
+    }
+
+    /// Also send the time of every round that accepted a block (BuildBlock sent → BlockAccept
+    /// answered) to `cycles`: benchmarks read consensus latency here, which the tip alone cannot
+    /// give. Not something the node does.
+    pub fn report_cycles(mut self, cycles: mpsc::UnboundedSender<Duration>) -> SoloEngine {
+        self.cycles = Some(cycles);
+        self
     }
 
     /// Runs the loop in a task until `shutdown` fires.
@@ -98,7 +109,12 @@ impl SoloEngine {
             match event {
                 Ok(true) => {
                     failing = false;
-                    if let Err(error) = self.build_and_accept().await {
+                    let round = Instant::now();
+                    let result = self.build_and_accept().await;
+                    if let (Ok(()), Some(cycles)) = (&result, &self.cycles) {
+                        let _ = cycles.send(round.elapsed());
+                    }
+                    if let Err(error) = result {
                         tracing::debug!(%error, "no block this round");
                         tokio::select! {
                             _ = shutdown.wait() => break,

@@ -13,6 +13,7 @@
 
 use crate::rpc::protocol::{self, HostFlavour, Profile, UnsupportedProtocol};
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,6 +22,12 @@ use std::time::{Duration, Instant};
 pub const FLAG: &str = "--rpcchainvm-protocol";
 /// The environment variable of step 2.
 pub const ENV_VAR: &str = "GRPC_STAMPVM_PROTOCOL";
+
+/// Set in the environment of the parent's `--version` run. A node prints its version and exits;
+/// a parent that is not a node might instead start plugins, and a stampvm started from inside
+/// such a run must not probe its own parent again, or the probes would recurse. The `GRPC_`
+/// prefix lets it through a node-style host, which forwards only `GRPC_*` variables.
+pub const PROBING_VAR: &str = "GRPC_STAMPVM_PROBING";
 /// How long the node's `--version` may take: well inside the node's 5 s handshake budget.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The most of the node's `--version` output we read (it prints one short line).
@@ -104,6 +111,8 @@ pub enum ProbeError {
     Read(std::io::Error),
     #[error("the parent's --version printed no rpcchainvm=N ({quoted})")]
     NoNumber { quoted: String },
+    #[error("this process was started from inside another stampvm's parent probe ({PROBING_VAR} is set)")]
+    Nested,
 }
 
 /// Decides the profile for this process (steps 1-4 of the module doc), logs one line saying which
@@ -111,6 +120,9 @@ pub enum ProbeError {
 pub fn choose(flag: Option<u32>, flavour: HostFlavour) -> Result<Profile, ChoiceError> {
     let environment = std::env::var_os(ENV_VAR).map(|v| v.to_string_lossy().into_owned());
     let choice = decide(flag, environment.as_deref(), || {
+        if std::env::var_os(PROBING_VAR).is_some() {
+            return Err(ProbeError::Nested);
+        }
         probe_parent(&parent_executable(), PROBE_TIMEOUT)
     })?;
     tracing::info!(
@@ -222,7 +234,12 @@ pub fn probe_parent(exe: &Path, timeout: Duration) -> Result<(u32, String), Prob
     let (reader, writer) = std::io::pipe().map_err(ProbeError::Read)?;
     let spawned = {
         let mut command = Command::new(exe);
-        command.arg("--version").stdin(Stdio::null());
+        // Its own process group, so that whatever it starts dies with it (KillOnDrop).
+        command
+            .arg("--version")
+            .stdin(Stdio::null())
+            .env(PROBING_VAR, "1")
+            .process_group(0);
         match writer.try_clone() {
             Ok(second) => command.stdout(writer).stderr(second),
             Err(e) => return Err(ProbeError::Read(e)),
@@ -266,15 +283,23 @@ pub fn probe_parent(exe: &Path, timeout: Duration) -> Result<(u32, String), Prob
     }
 }
 
-/// Kills and reaps the `--version` child unless it already exited.
+/// Kills the `--version` child's whole process group (anything it started too) and reaps the
+/// child unless it already exited.
 struct KillOnDrop(Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
+        if let Ok(pid) = libc::pid_t::try_from(self.0.id()) {
+            // SAFETY: kill(2) with a negative pid signals the group we created at spawn; it
+            // touches no memory of ours.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
         if let Ok(None) = self.0.try_wait() {
             let _ = self.0.kill();
-            let _ = self.0.wait();
         }
+        let _ = self.0.wait();
     }
 }
 

@@ -1,0 +1,218 @@
+//! The load: N clients, each on one keep-alive HTTP/1.1 connection to the node's gateway,
+//! proposing unique payloads back to back until the deadline (a new connection only after a
+//! failed one). Every reply is tallied as it arrives, so progress can be read while it runs.
+
+use super::api::{ApiKind, Outcome};
+use http_body_util::BodyExt;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::{CONTENT_TYPE, HOST};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use stampvm::chain::Id;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+/// How long past the deadline an in-flight request may take before it counts as an error: the
+/// last replies belong to the window, but the run must end.
+const DRAIN: Duration = Duration::from_secs(5);
+/// Pause before reconnecting after a failed connection, so a dead gateway is not hammered.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(50);
+
+#[derive(Debug, thiserror::Error)]
+enum LoadError {
+    #[error("connecting to {addr}: {source}")]
+    Connect {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("HTTP: {0}")]
+    Http(#[from] hyper::Error),
+    #[error("building the request: {0}")]
+    Request(#[from] hyper::http::Error),
+    #[error("no reply within {DRAIN:?} after the deadline")]
+    Timeout,
+    #[error("HTTP status {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("not a proposeBlock result: {0}")]
+    Reply(String),
+}
+
+impl LoadError {
+    /// A well-formed HTTP reply that said no: the connection is fine and stays in use.
+    fn keeps_connection(&self) -> bool {
+        matches!(self, LoadError::Status { .. } | LoadError::Reply(_))
+    }
+
+    /// A reply's body as error text: the start of it, lossily decoded.
+    fn body_text(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned()
+    }
+}
+
+/// What the clients run against.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub api: ApiKind,
+    pub addr: SocketAddr,
+    /// `/ext/bc/<chainID>/rpc`.
+    pub path: String,
+    pub clients: usize,
+    /// No request starts after this.
+    pub deadline: Instant,
+    /// Mixed into every payload, so payloads are unique across runs on a reused data dir too.
+    pub nonce: u64,
+}
+
+/// Replies so far, shared by all clients and read by the progress line.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub accepted: AtomicU64,
+    pub refused: AtomicU64,
+    pub errors: AtomicU64,
+    /// The first failure's message, so a run full of errors says why.
+    first_error: Mutex<Option<String>>,
+    /// Payloads handed out so far (the counter they are derived from).
+    next: AtomicU64,
+}
+
+impl Tally {
+    fn record(&self, outcome: Outcome) {
+        let counter = match outcome {
+            Outcome::Accepted => &self.accepted,
+            Outcome::Refused => &self.refused,
+            Outcome::Error => &self.errors,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn fail(&self, error: impl std::fmt::Display) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        let mut first = self.first_error.lock().unwrap_or_else(|e| e.into_inner());
+        first.get_or_insert_with(|| error.to_string());
+    }
+
+    pub fn first_error(&self) -> Option<String> {
+        self.first_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// Runs every client until the deadline; returns each answered request's latency.
+pub async fn run(plan: Arc<Plan>, tally: Arc<Tally>) -> Vec<Duration> {
+    let clients: Vec<_> = (0..plan.clients)
+        .map(|_| tokio::spawn(client(plan.clone(), tally.clone())))
+        .collect();
+    let mut latencies = Vec::new();
+    for client in clients {
+        match client.await {
+            Ok(mut own) => latencies.append(&mut own),
+            Err(error) => tally.fail(format_args!("a client task failed: {error}")),
+        }
+    }
+    latencies
+}
+
+/// One client: one connection at a time, one request at a time.
+async fn client(plan: Arc<Plan>, tally: Arc<Tally>) -> Vec<Duration> {
+    let mut latencies = Vec::new();
+    while Instant::now() < plan.deadline {
+        let mut sender = match connect(plan.addr).await {
+            Ok(sender) => sender,
+            Err(error) => {
+                tally.fail(error);
+                tokio::time::sleep(RECONNECT_PAUSE).await;
+                continue;
+            }
+        };
+        while Instant::now() < plan.deadline {
+            let n = tally.next.fetch_add(1, Ordering::Relaxed);
+            let body = plan.api.propose_body(n, &payload(plan.nonce, n));
+            let started = Instant::now();
+            let reply =
+                tokio::time::timeout_at(plan.deadline + DRAIN, propose(&mut sender, &plan, body));
+            match reply.await {
+                Ok(Ok(reply)) => {
+                    latencies.push(started.elapsed());
+                    tally.record(reply);
+                }
+                Ok(Err(error)) if error.keeps_connection() => tally.fail(error),
+                Ok(Err(error)) => {
+                    tally.fail(error);
+                    break; // a fresh connection
+                }
+                Err(_) => {
+                    tally.fail(LoadError::Timeout);
+                    return latencies;
+                }
+            }
+        }
+    }
+    latencies
+}
+
+/// The `n`th payload of a run: SHA-256 of the run's nonce and `n`.
+fn payload(nonce: u64, n: u64) -> [u8; 32] {
+    let mut seed = [0u8; 16];
+    seed[..8].copy_from_slice(&nonce.to_le_bytes());
+    seed[8..].copy_from_slice(&n.to_le_bytes());
+    Id::sha256(&seed).0
+}
+
+/// A keep-alive HTTP/1.1 connection; its driver runs in a task of its own until the sender is
+/// dropped.
+async fn connect(addr: SocketAddr) -> Result<SendRequest<String>, LoadError> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|source| LoadError::Connect { addr, source })?;
+    // Requests are small and one at a time: Nagle would only add delay.
+    let _ = stream.set_nodelay(true);
+    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+/// One proposeBlock: POST, read the whole reply, judge it: `Success` true or false, else an
+/// error (a non-2xx status or a JSON-RPC error is a failed proposal on a healthy connection).
+async fn propose(
+    sender: &mut SendRequest<String>,
+    plan: &Plan,
+    body: String,
+) -> Result<Outcome, LoadError> {
+    sender.ready().await?;
+    let request = Request::post(plan.path.as_str())
+        .header(HOST, plan.addr.to_string())
+        .header(CONTENT_TYPE, "application/json")
+        .body(body)?;
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    if !status.is_success() {
+        let body = LoadError::body_text(&bytes);
+        let status = status.as_u16();
+        return Err(LoadError::Status { status, body });
+    }
+    match plan.api.outcome(&bytes) {
+        Outcome::Error => Err(LoadError::Reply(LoadError::body_text(&bytes))),
+        outcome => Ok(outcome),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_differ_by_counter_and_nonce() {
+        assert_ne!(payload(1, 0), payload(1, 1));
+        assert_ne!(payload(1, 0), payload(2, 0));
+        assert_eq!(payload(3, 4), payload(3, 4));
+    }
+}

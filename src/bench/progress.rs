@@ -1,0 +1,38 @@
+//! The once-a-second progress line while the load runs: what the API accepted and what the
+//! engine finalized so far, with the last second's rates.
+
+use super::load::Tally;
+use stampvm::host::AcceptedTip;
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// Prints until aborted (the run aborts it when the load ends). `blocks_before` is the engine's
+/// accepted count when the load started.
+pub async fn report(tally: Arc<Tally>, tip: watch::Receiver<AcceptedTip>, blocks_before: u64) {
+    let started = Instant::now();
+    let mut ticks =
+        tokio::time::interval_at(started + Duration::from_secs(1), Duration::from_secs(1));
+    let (mut last_accepted, mut last_blocks) = (0, 0);
+    loop {
+        ticks.tick().await;
+        let accepted = tally.accepted.load(Ordering::Relaxed);
+        let refused = tally.refused.load(Ordering::Relaxed);
+        let errors = tally.errors.load(Ordering::Relaxed);
+        let blocks = tip.borrow().accepted - blocks_before;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "[{:>4.0}s] proposals accepted {accepted} (+{}), refused {refused}, errors {errors}; \
+             blocks finalized {blocks} (+{})",
+            started.elapsed().as_secs_f64(),
+            accepted - last_accepted,
+            blocks - last_blocks,
+        );
+        let _ = out.flush();
+        (last_accepted, last_blocks) = (accepted, blocks);
+    }
+}
