@@ -43,6 +43,11 @@ pub struct MempoolState {
 
 pub struct MempoolActor;
 
+/// How full peers' gossip may make the mempool: three quarters of it (at least one payload).
+fn peer_limit(capacity: usize) -> usize {
+    (capacity - capacity / 4).max(1)
+}
+
 impl MempoolState {
     fn publish(&self) {
         let size = self.queue.len();
@@ -54,12 +59,18 @@ impl MempoolState {
         metrics::gauge!(crate::metrics::MEMPOOL_PAYLOADS).set(size as f64);
     }
 
-    /// The admission rules shared by local and peer payloads.
-    fn admit(&mut self, payload: Payload) -> Result<(), ProposeError> {
+    /// The admission rules shared by local and peer payloads. Peers may fill the mempool only
+    /// up to [`peer_limit`]: the rest is kept for this node's own API, so a peer gossiping
+    /// faster than blocks drain cannot get every local proposal refused.
+    fn admit(&mut self, payload: Payload, from_peer: bool) -> Result<(), ProposeError> {
         if self.members.contains(&payload) {
             return Err(ProposeError::Duplicate);
         }
-        if self.queue.len() >= self.args.capacity {
+        let limit = match from_peer {
+            true => peer_limit(self.args.capacity),
+            false => self.args.capacity,
+        };
+        if self.queue.len() >= limit {
             return Err(ProposeError::MempoolFull {
                 capacity: self.args.capacity,
             });
@@ -116,7 +127,7 @@ impl Actor for MempoolActor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             MempoolMsg::Propose(payload, reply) => {
-                let outcome = state.admit(payload);
+                let outcome = state.admit(payload, false);
                 match &outcome {
                     Ok(()) => {
                         metrics::counter!(crate::metrics::PAYLOADS_PROPOSED_TOTAL).increment(1);
@@ -130,7 +141,7 @@ impl Actor for MempoolActor {
             MempoolMsg::FromPeer(peer, payloads) => {
                 let mut taken = 0usize;
                 for payload in payloads {
-                    match state.admit(payload) {
+                    match state.admit(payload, true) {
                         Ok(()) => taken += 1,
                         Err(reason) => refused(&reason),
                     }
