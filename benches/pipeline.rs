@@ -10,6 +10,11 @@
 //! - `pipeline_batch64/sync_writes/{true,false}`: 64 payloads proposed first, then built and
 //!   accepted one block each. Throughput in payloads/s.
 //!
+//! - `pipeline_batched{4096}/sync_writes/{true,false}`: a batched chain (genesis
+//!   `{"format": "batched"}`, maxBatch 4096): 4096 payloads proposed in one `propose_batch`,
+//!   then one round builds, verifies and accepts them as one block (Merkle tree, payload index
+//!   and proof nodes in the accept batch). Throughput in payloads/s.
+//!
 //! Each runs with `rocksdb-sync-writes` true (the default: fsync before BlockAccept is answered)
 //! and false, so the fsync cost shows. The Prometheus recorder is installed as in the plugin; no
 //! log subscriber is (the plugin's per-accept info line is not part of these figures).
@@ -21,7 +26,7 @@ use stampvm::actors::builder::BuilderMsg;
 use stampvm::actors::chain::ChainMsg;
 use stampvm::actors::{ask, VmHandles, BLOCKING_CALL};
 use stampvm::api::Backend;
-use stampvm::chain::{genesis_block, Block, Id};
+use stampvm::chain::{parse_genesis, Block, Id, Payload};
 use stampvm::config::ChainConfig;
 use stampvm::rpc::engine::NodeClients;
 use stampvm::rpc::protocol::Profile;
@@ -33,6 +38,10 @@ use tokio::runtime::Runtime;
 
 /// Payloads per iteration of the batch variant.
 const BATCH: u64 = 64;
+/// Payloads per block on the batched chain (the default `maxBatch`).
+const MAX_BATCH: u64 = 4096;
+const SINGLE_GENESIS: &[u8] = b"stampvm bench";
+const BATCHED_GENESIS: &[u8] = br#"{"format": "batched", "data": "stampvm bench"}"#;
 
 /// A chain of actors over its own store; the directory goes when this is dropped.
 struct Pipeline {
@@ -43,7 +52,7 @@ struct Pipeline {
 impl Pipeline {
     /// What Initialize does (src/rpc/lifecycle.rs) with a default chain config but for
     /// `rocksdb-sync-writes`, and no node behind the clients (gossip goes nowhere).
-    async fn start(sync_writes: bool) -> Pipeline {
+    async fn start(sync_writes: bool, genesis: &[u8]) -> Pipeline {
         let dir = tempfile::Builder::new()
             .prefix("stampvm-bench-pipeline-")
             .tempdir()
@@ -56,7 +65,7 @@ impl Pipeline {
             sync_writes: config.rocksdb_sync_writes,
             cache_bytes: config.rocksdb_cache_mb * 1024 * 1024,
         };
-        let genesis = genesis_block(b"stampvm bench").expect("short genesis");
+        let genesis = parse_genesis(genesis).expect("valid genesis");
         let store = Store::open(dir.path(), &genesis, options).expect("store opens");
         let clients = NodeClients::connect_lazy("", Profile::latest()).expect("no-node clients");
         let handles = VmHandles::start(Arc::new(store), &config, clients)
@@ -79,6 +88,16 @@ impl Pipeline {
             .expect("payload taken");
     }
 
+    async fn propose_batch(&self, count: u64) {
+        let payloads: Vec<Payload> = (0..count).map(|_| next_payload()).collect();
+        let outcomes = self
+            .handles
+            .propose_batch(payloads)
+            .await
+            .expect("mempool answers");
+        assert!(outcomes.iter().all(Result::is_ok), "every payload taken");
+    }
+
     /// BuildBlock → BlockVerify → SetPreference → BlockAccept, as the gRPC handlers run them.
     async fn round(&self) {
         let h = &self.handles;
@@ -88,7 +107,8 @@ impl Pipeline {
             .expect("block built");
         // The node sends the bytes back; the handler decodes them.
         let bytes = built.block.encode();
-        let block = Block::decode(&bytes).expect("own block decodes");
+        let format = h.store.format();
+        let block = Block::decode(&bytes, format).expect("own block decodes");
         let verified = ask(&h.chain, |r| ChainMsg::Verify(block, r), BLOCKING_CALL)
             .await
             .expect("chain answers")
@@ -128,7 +148,7 @@ fn pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("pipeline_block");
     group.throughput(Throughput::Elements(1));
     for sync_writes in [true, false] {
-        let pipeline = rt.block_on(Pipeline::start(sync_writes));
+        let pipeline = rt.block_on(Pipeline::start(sync_writes, SINGLE_GENESIS));
         group.bench_function(BenchmarkId::new("sync_writes", sync_writes), |b| {
             b.iter_custom(|iters| {
                 rt.block_on(async {
@@ -148,7 +168,7 @@ fn pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("pipeline_batch{BATCH}"));
     group.throughput(Throughput::Elements(BATCH));
     for sync_writes in [true, false] {
-        let pipeline = rt.block_on(Pipeline::start(sync_writes));
+        let pipeline = rt.block_on(Pipeline::start(sync_writes, SINGLE_GENESIS));
         group.bench_function(BenchmarkId::new("sync_writes", sync_writes), |b| {
             b.iter_custom(|iters| {
                 rt.block_on(async {
@@ -160,6 +180,26 @@ fn pipeline(c: &mut Criterion) {
                         for _ in 0..BATCH {
                             pipeline.round().await;
                         }
+                    }
+                    started.elapsed()
+                })
+            })
+        });
+        rt.block_on(pipeline.stop());
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group(format!("pipeline_batched{MAX_BATCH}"));
+    group.throughput(Throughput::Elements(MAX_BATCH));
+    for sync_writes in [true, false] {
+        let pipeline = rt.block_on(Pipeline::start(sync_writes, BATCHED_GENESIS));
+        group.bench_function(BenchmarkId::new("sync_writes", sync_writes), |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let started = Instant::now();
+                    for _ in 0..iters {
+                        pipeline.propose_batch(MAX_BATCH).await;
+                        pipeline.round().await;
                     }
                     started.elapsed()
                 })

@@ -37,6 +37,9 @@ pub enum LogFormat {
     Json,
 }
 
+/// Full blocks' worth of payloads the mempool holds at least ([`ChainConfig::mempool_capacity_for`]).
+pub const MEMPOOL_BLOCKS: usize = 16;
+
 /// Every tunable of a running chain. `Default` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -104,6 +107,18 @@ impl ChainConfig {
             serde_json::from_slice(bytes).map_err(|e| ConfigError::Json(e.to_string()))?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The mempool's capacity on a chain of `format`: the configured one, but on a batched
+    /// chain at least [`MEMPOOL_BLOCKS`] full blocks, so the builder finds whole batches while
+    /// clients keep proposing.
+    pub fn mempool_capacity_for(&self, format: crate::chain::ChainFormat) -> usize {
+        match format {
+            crate::chain::ChainFormat::Single => self.mempool_capacity,
+            crate::chain::ChainFormat::Batched { max_batch } => {
+                self.mempool_capacity.max(MEMPOOL_BLOCKS * max_batch)
+            }
+        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

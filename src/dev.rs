@@ -48,8 +48,8 @@ const DEV_VM_NAME: &str = "stampvm";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DevError {
-    #[error("genesis is {0} bytes; at most 32 are allowed")]
-    GenesisTooLong(usize),
+    #[error("genesis: {0}")]
+    Genesis(#[from] crate::chain::GenesisError),
     #[error(transparent)]
     Host(#[from] HostError),
     #[error("HTTP API on {addr}: {source}")]
@@ -130,9 +130,13 @@ pub struct DevNode {
 impl DevNode {
     /// Launches the plugin and starts the chain in the node's order, then the engine.
     pub async fn start(options: &DevOptions, extras: NodeExtras) -> Result<DevNode, DevError> {
-        if options.genesis.len() > crate::chain::MAX_GENESIS_LEN {
-            return Err(DevError::GenesisTooLong(options.genesis.len()));
-        }
+        // The plugin would refuse it at Initialize; say why before launching anything.
+        let genesis = crate::chain::parse_genesis(&options.genesis)?;
+        tracing::info!(
+            format = genesis.format.name(),
+            max_payloads = genesis.format.max_payloads(),
+            "dev chain genesis"
+        );
         let shutdown = Shutdown::new();
         let node_id = dev_node_id();
         let chain_id = dev_chain_id(&options.genesis);

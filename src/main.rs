@@ -1,7 +1,9 @@
 //! The `stampvm` binary. With the node's engine-address variable set it is a plugin; otherwise a
-//! command-line tool (`dev`, `bench`, `vm-id`, `version`). anyhow lives here and nowhere else.
+//! command-line tool (`dev`, `bench`, `verify-proof`, `vm-id`, `version`). anyhow lives here and
+//! in `verify_proof`, command-line code both; never in the library.
 
 mod bench;
+mod verify_proof;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -25,6 +27,9 @@ By hand:
                               for luxd's numbers 30, 35, 43)
   stampvm bench               load a local chain through its HTTP API and report proposals/s,
                               payloads finalized/s, block cycle, plugin RSS (any plugin: --plugin)
+  stampvm verify-proof --proof FILE [--block-id ID] [--rpc URL]
+                              check a timestampvm.getProof proof offline, against a trusted
+                              block ID, or against a node; exit 0 valid, 1 invalid, 2 error
   stampvm vm-id NAME          print the VM ID (CB58) for a VM name, e.g. `stampvm vm-id stampvm`
   stampvm version [--json]    print the version and the RPCChainVM protocols this build speaks";
 
@@ -47,6 +52,10 @@ enum Command {
     /// Benchmark a plugin: start a chain as `dev` does, propose unique payloads through the HTTP
     /// API from N concurrent clients for a fixed time, report throughput, block cycle and memory.
     Bench(bench::BenchArgs),
+    /// Check a proof from `timestampvm.getProof`: its audit path always, and on request that it
+    /// names a trusted block ID or matches a node's block. Exit 0 valid, 1 invalid (the failed
+    /// check is printed), 2 could not check.
+    VerifyProof(verify_proof::VerifyProofArgs),
     /// Print the VM ID for a VM name (the name's bytes zero-padded to 32, in CB58).
     VmId {
         /// At most 32 bytes.
@@ -154,6 +163,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             }
             Ok(std::process::ExitCode::SUCCESS)
         }
+        (Some(Command::VerifyProof(args)), _) => Ok(verify_proof::run(args)),
         (Some(Command::Bench(args)), _) => {
             bench::init_logging();
             let this = std::env::current_exe().context("locating this binary")?;

@@ -12,7 +12,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use stampvm::chain::id::checksum4;
-use stampvm::chain::{genesis_block, Block, Id};
+use stampvm::chain::{genesis_block, Block, ChainFormat, Id};
 use stampvm::host::{ChainParams, HostError, Network, NodeServices};
 use stampvm::rpc::pb::vm as pb;
 use stampvm::shutdown::Shutdown;
@@ -31,19 +31,6 @@ async fn bounded<F: Future<Output = ()>>(test: F) {
     tokio::time::timeout(BOUND, test)
         .await
         .expect("test finished within its bound");
-}
-
-/// The gRPC status of a call that must fail.
-fn refused<T: std::fmt::Debug>(what: &str, result: Result<T, HostError>) -> (Code, String) {
-    match result {
-        Ok(answer) => panic!("{what}: expected an error status, got {answer:?}"),
-        Err(error) => {
-            let status = error
-                .status()
-                .unwrap_or_else(|| panic!("{what}: expected a gRPC status, got {error}"));
-            (status.code(), status.message().to_string())
-        }
-    }
 }
 
 /// Deterministic "random" bytes (xorshift64), so a failure reproduces.
@@ -67,12 +54,7 @@ fn unix_now() -> i64 {
 }
 
 fn child(parent: Id, height: u64, timestamp: i64, data: [u8; 32]) -> Block {
-    Block {
-        parent,
-        height,
-        timestamp,
-        data,
-    }
+    Block::single(parent, height, timestamp, data)
 }
 
 async fn verify(node: &TestNode, block: &Block) -> Result<pb::BlockVerifyResponse, HostError> {
@@ -88,15 +70,6 @@ async fn accept(node: &TestNode, id: &[u8]) -> Result<(), HostError> {
     node.client
         .block_accept(pb::BlockAcceptRequest { id: id.to_vec() })
         .await
-}
-
-/// GetBlock's `err` for `id` (the call itself must succeed).
-async fn get_block_err(node: &TestNode, id: Id) -> i32 {
-    node.client
-        .get_block(pb::GetBlockRequest { id: id.0.to_vec() })
-        .await
-        .expect("GetBlock answers with an OK status")
-        .err
 }
 
 /// The last accepted block's ID as JSON-RPC clients see it.
@@ -160,7 +133,7 @@ async fn malformed_block_bytes_are_refused_by_parse() {
         version_max[..2].copy_from_slice(&[0xff, 0xff]);
         let random = garbage(82, 0x5eed);
         assert_ne!(&random[..2], &[0, 0], "the seed gives a non-zero version");
-        let mut far_future = good;
+        let mut far_future = good.clone();
         far_future.timestamp = i64::MAX;
         // (name, bytes, what the message must say)
         let cases: Vec<(&str, Vec<u8>, &str)> = vec![
@@ -177,7 +150,11 @@ async fn malformed_block_bytes_are_refused_by_parse() {
             ("empty", Vec::new(), "block is 0 bytes, fewer than the 82"),
             ("random garbage", random, "unknown codec version"),
             ("short garbage", garbage(40, 7), "block is 40 bytes"),
-            ("codec version 1", version_one, "unknown codec version 1"),
+            (
+                "codec version 1 (a batched block on this single-payload chain)",
+                version_one,
+                "batched block (codec version 1) on a single-payload chain",
+            ),
             (
                 "codec version 0xffff",
                 version_max,
@@ -323,7 +300,7 @@ async fn blocks_that_break_the_rules_are_refused_and_change_nothing() {
             })
             .await
             .expect("BuildBlock");
-        let rejected = Block::decode(&built.bytes).unwrap();
+        let rejected = Block::decode(&built.bytes, ChainFormat::Single).unwrap();
         assert_eq!(rejected.parent, genesis.id());
         verify(&node, &rejected)
             .await

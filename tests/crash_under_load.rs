@@ -146,12 +146,14 @@ struct Recorded {
 
 impl Recorded {
     fn from_summary(summary: &BlockSummary) -> Recorded {
-        let block = stampvm::chain::Block::decode(&summary.bytes).expect("block bytes decode");
+        let block =
+            stampvm::chain::Block::decode(&summary.bytes, stampvm::chain::ChainFormat::Single)
+                .expect("block bytes decode");
         Recorded {
             id: summary.id,
             height: summary.height,
             bytes: summary.bytes.clone(),
-            data: block.data,
+            data: block.payloads()[0],
         }
     }
 }

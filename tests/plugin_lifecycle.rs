@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use stampvm::chain::{Block, Id};
+use stampvm::chain::{Block, ChainFormat, Id};
 use stampvm::host::Network;
 use stampvm::rpc::pb::vm as pb;
 use std::process::Stdio;
@@ -59,8 +59,8 @@ async fn chain_lifecycle_in_node_order() {
     let built = node.build_and_accept().await;
     assert_eq!(built.height, 1);
     assert_eq!(built.parent_id, genesis.id.0.to_vec());
-    let block = Block::decode(&built.bytes).unwrap();
-    assert_eq!(block.data, data);
+    let block = Block::decode(&built.bytes, ChainFormat::Single).unwrap();
+    assert_eq!(block.payloads(), &[data]);
     let id = Id::from_slice(&built.id).unwrap();
     assert_eq!(id, block.id());
 

@@ -17,7 +17,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use stampvm::chain::{genesis_block, Block, Id};
+use stampvm::chain::{genesis_block, Block, ChainFormat, Id};
 use stampvm::host::{HostError, Network};
 use stampvm::rpc::pb::vm as pb;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -48,17 +48,6 @@ async fn wait_past_second(timestamp: i64) {
     panic!("wall clock did not pass {timestamp}");
 }
 
-/// Waits (bounded) until `check` holds.
-async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// BuildBlock on `node`, then what its engine does with its own block: BlockVerify by bytes
 /// (must succeed again) and SetPreference to it.
 async fn build(node: &TestNode) -> Built {
@@ -69,7 +58,7 @@ async fn build(node: &TestNode) -> Built {
         })
         .await
         .expect("BuildBlock");
-    let block = Block::decode(&reply.bytes).expect("built bytes decode");
+    let block = Block::decode(&reply.bytes, ChainFormat::Single).expect("built bytes decode");
     let id = Id::from_slice(&reply.id).expect("32-byte ID");
     assert_eq!(
         id,
@@ -130,20 +119,6 @@ async fn parse(node: &TestNode, built: &Built) {
     assert_eq!(seconds, built.block.timestamp, "{who}");
 }
 
-/// The accepted block ID at `height`, or `None` (NOT_FOUND).
-async fn id_at_height(node: &TestNode, height: u64) -> Option<Id> {
-    let reply = node
-        .client
-        .get_block_id_at_height(pb::GetBlockIdAtHeightRequest { height })
-        .await
-        .expect("GetBlockIDAtHeight");
-    if reply.err == pb::Error::NotFound as i32 {
-        return None;
-    }
-    assert_eq!(reply.err, 0, "{}: height {height}", node.node_id);
-    Some(Id::from_slice(&reply.blk_id).expect("32-byte ID"))
-}
-
 /// JSON-RPC `timestampvm.getBlock` without an ID: the node's last accepted block.
 async fn last_accepted_json(node: &TestNode) -> Value {
     let reply = node.rpc("timestampvm.getBlock", json!({})).await;
@@ -199,7 +174,7 @@ async fn three_nodes_gossip_compete_and_agree() {
     let c = build(&n3).await;
     for (built, data) in [(&a, p), (&b, p), (&c, r)] {
         assert_eq!((built.block.parent, built.block.height), (genesis, 1));
-        assert_eq!(built.block.data, data);
+        assert_eq!(built.block.payloads(), &[data]);
     }
     assert!(b.block.timestamp > a.block.timestamp);
     assert!(
@@ -282,12 +257,12 @@ async fn three_nodes_gossip_compete_and_agree() {
 
     // A child of a rejected block fails verification everywhere, although it is otherwise valid.
     for loser in [&a, &c] {
-        let orphan = Block {
-            parent: loser.id,
-            height: 2,
-            timestamp: now_secs().max(loser.block.timestamp),
-            data: payload(3),
-        };
+        let orphan = Block::single(
+            loser.id,
+            2,
+            now_secs().max(loser.block.timestamp),
+            payload(3),
+        );
         for node in nodes {
             let outcome = verify_bytes(node, orphan.encode().to_vec()).await;
             assert!(
@@ -301,7 +276,8 @@ async fn three_nodes_gossip_compete_and_agree() {
 
     // Height 2, built by node 1 on the accepted block from the requeued payload R.
     let d = build(&n1).await;
-    assert_eq!((d.block.parent, d.block.height, d.block.data), (b.id, 2, r));
+    assert_eq!((d.block.parent, d.block.height), (b.id, 2));
+    assert_eq!(d.block.payloads(), &[r]);
     for node in nodes {
         verify(node, &d).await.expect("BlockVerify at height 2");
         set_preference(node, d.id).await;

@@ -4,13 +4,14 @@
 //! is work, it tells the node — by answering the outstanding `WaitForEvent` calls (protocol 42+)
 //! or by calling `Messenger.Notify` (older protocols). The answer is derived from the mempool's
 //! published size, never from a one-shot flag, so a call the node cancels loses nothing.
-//! What: on BuildBlock, the oldest pending payload on top of the preferred block.
+//! What: on BuildBlock, the oldest pending payloads (one on a TimestampVM chain, up to the
+//! genesis maximum on a batched chain), which the chain actor makes into a block on top of the
+//! preferred block and verifies, in one message.
 
 use crate::actors::chain::{ChainError, ChainMsg};
 use crate::actors::mempool::MempoolMsg;
 use crate::actors::{ask, BLOCKING_CALL};
 use crate::api::{BackendError, BlockView};
-use crate::chain::Block;
 use crate::rpc::engine::NodeClients;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,6 +43,8 @@ pub struct BuilderArgs {
     pub pending: watch::Receiver<usize>,
     pub clients: NodeClients,
     pub build_interval: Duration,
+    /// Payloads per block: 1, or a batched chain's `maxBatch`.
+    pub max_payloads: usize,
 }
 
 pub struct BuilderState {
@@ -109,41 +112,45 @@ impl BuilderState {
     }
 
     async fn build(&mut self) -> Result<BlockView, BuildError> {
-        let mut taken = ask(
+        let max = self.args.max_payloads;
+        let taken = ask(
             &self.args.mempool,
-            |r| MempoolMsg::Take(1, r),
+            |r| MempoolMsg::Take(max, r),
             BLOCKING_CALL,
         )
         .await?;
-        let Some(data) = taken.pop() else {
+        if taken.is_empty() {
             return Err(BuildError::NothingToBuild);
-        };
-        let outcome = self.build_with(data).await;
-        if outcome.is_err() {
-            // Nothing was built: the payload must not be lost.
-            let _ = self.args.mempool.cast(MempoolMsg::Requeue(vec![data]));
         }
-        outcome
-    }
-
-    async fn build_with(&mut self, data: [u8; 32]) -> Result<BlockView, BuildError> {
-        let parent = ask(&self.args.chain, ChainMsg::Preferred, BLOCKING_CALL).await??;
-        let block = Block {
-            parent: parent.id,
-            height: parent.block.height + 1,
-            // Never before the parent, or our own block would fail verification.
-            timestamp: crate::clock::unix_now().max(parent.block.timestamp),
-            data,
-        };
-        let built = ask(
+        let requeue = taken.clone();
+        let outcome = ask(
             &self.args.chain,
-            |r| ChainMsg::Verify(block, r),
+            |r| ChainMsg::Build(taken, r),
             BLOCKING_CALL,
         )
-        .await??;
-        metrics::counter!(crate::metrics::BLOCKS_BUILT_TOTAL).increment(1);
-        tracing::debug!(id = %built.id, height = block.height, "block built");
-        Ok(built)
+        .await;
+        match outcome {
+            Ok(Ok(built)) => {
+                if !built.left_out.is_empty() {
+                    // Already in a block: pending no more (a rejected block requeues its own).
+                    let _ = self.args.mempool.cast(MempoolMsg::Included(built.left_out));
+                }
+                metrics::counter!(crate::metrics::BLOCKS_BUILT_TOTAL).increment(1);
+                let block = &built.view.block;
+                tracing::debug!(id = %built.view.id, height = block.height, payloads = block.payloads().len(), "block built");
+                Ok(built.view)
+            }
+            failed => {
+                // Nothing was built: the payloads must not be lost.
+                let _ = self.args.mempool.cast(MempoolMsg::Requeue(requeue));
+                Err(match failed {
+                    Ok(Err(ChainError::NothingNew)) => BuildError::NothingToBuild,
+                    Ok(Err(e)) => e.into(),
+                    Err(e) => e.into(),
+                    Ok(Ok(_)) => unreachable!("matched above"),
+                })
+            }
+        }
     }
 }
 

@@ -4,7 +4,11 @@
 
 use crate::actors::mempool::MempoolMsg;
 use crate::api::{BlockStatus, BlockView};
-use crate::chain::{verify_child, Block, Id, ParentStatus, VerifyError};
+use crate::chain::batched::first_shared;
+use crate::chain::merkle::Tree;
+use crate::chain::{
+    verify_body, verify_child, Block, ChainFormat, Id, ParentStatus, Payload, VerifyError,
+};
 use crate::storage::{StorageError, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -24,6 +28,8 @@ pub enum ChainError {
     Invalid { id: Id, reason: VerifyError },
     #[error("block {0} is not processing (it must be verified before it is decided)")]
     NotProcessing(Id),
+    #[error("every payload offered for a block is already in a block")]
+    NothingNew,
     #[error("preferred block {0} cannot be built on (it is decided below the tip or rejected)")]
     PreferenceNotBuildable(Id),
     #[error(transparent)]
@@ -39,13 +45,23 @@ pub enum ChainMsg {
     Accept(Id, Reply<()>),
     Reject(Id, Reply<()>),
     SetPreference(Id, Reply<()>),
-    /// The block new blocks must build on.
-    Preferred(Reply<BlockView>),
+    /// Makes a block of these payloads on the preferred block and verifies it (the builder's
+    /// one message per block). On a batched chain, payloads an accepted block or a processing
+    /// ancestor already holds are left out and named in the reply.
+    Build(Vec<Payload>, Reply<Built>),
     LastAccepted(Reply<BlockView>),
     BlockAtHeight(u64, Reply<Option<BlockView>>),
     /// Encoded blocks from `id` back towards genesis, within the node's budgets.
     Ancestors(AncestorsQuery, Reply<Vec<Vec<u8>>>),
     ProcessingCount(RpcReplyPort<usize>),
+    /// Whether a block being decided carries this payload (getProof's "not yet accepted").
+    ProcessingHolds(Payload, RpcReplyPort<bool>),
+}
+
+/// A block built and verified, and the offered payloads it left out.
+pub struct Built {
+    pub view: BlockView,
+    pub left_out: Vec<Payload>,
 }
 
 /// GetAncestors' limits (node-behaviour.md section 7).
@@ -63,10 +79,14 @@ pub struct ChainArgs {
 
 pub struct ChainState {
     store: Arc<Store>,
+    format: ChainFormat,
     mempool: ActorRef<MempoolMsg>,
     last_accepted: (Id, Block),
     preferred: Id,
     processing: HashMap<Id, Block>,
+    /// Merkle trees of processing batched blocks, hashed once by verification and kept so
+    /// accept stores the proof nodes without hashing again.
+    trees: HashMap<Id, Tree>,
     rejected: HashSet<Id>,
     rejected_order: VecDeque<Id>,
 }
@@ -80,7 +100,7 @@ fn view(id: Id, block: Block, status: BlockStatus) -> BlockView {
 impl ChainState {
     fn lookup(&self, id: &Id) -> Result<Option<BlockView>, ChainError> {
         if let Some(block) = self.processing.get(id) {
-            return Ok(Some(view(*id, *block, BlockStatus::Processing)));
+            return Ok(Some(view(*id, block.clone(), BlockStatus::Processing)));
         }
         if let Some(block) = self.store.block(id)? {
             return Ok(Some(view(*id, block, BlockStatus::Accepted)));
@@ -90,14 +110,17 @@ impl ChainState {
 
     fn parent_status(&self, parent: &Id) -> Result<Option<(Block, ParentStatus)>, ChainError> {
         if *parent == self.last_accepted.0 {
-            return Ok(Some((self.last_accepted.1, ParentStatus::LastAccepted)));
+            return Ok(Some((
+                self.last_accepted.1.clone(),
+                ParentStatus::LastAccepted,
+            )));
         }
         if let Some(block) = self.processing.get(parent) {
-            return Ok(Some((*block, ParentStatus::Processing)));
+            return Ok(Some((block.clone(), ParentStatus::Processing)));
         }
         if self.rejected.contains(parent) {
             // The rule fires before the block is looked at, so any block stands in.
-            return Ok(Some((self.last_accepted.1, ParentStatus::Rejected)));
+            return Ok(Some((self.last_accepted.1.clone(), ParentStatus::Rejected)));
         }
         Ok(self
             .store
@@ -121,12 +144,44 @@ impl ChainState {
             crate::clock::unix_now(),
         )
         .map_err(|reason| ChainError::Invalid { id, reason })?;
+        let tree = verify_body(&block, self.format)
+            .map_err(|reason| ChainError::Invalid { id, reason })?;
+        self.check_not_included(id, &block)?;
+        if let Some(tree) = tree {
+            self.trees.insert(id, tree);
+        }
+        let view = view(id, block.clone(), BlockStatus::Processing);
         self.processing.insert(id, block);
         metrics::counter!(crate::metrics::BLOCKS_VERIFIED_TOTAL).increment(1);
         metrics::histogram!(crate::metrics::BLOCK_VERIFY_SECONDS)
             .record(started.elapsed().as_secs_f64());
         self.publish_processing();
-        Ok(view(id, block, BlockStatus::Processing))
+        Ok(view)
+    }
+
+    /// A batched block may not carry a payload that an accepted block or a processing block
+    /// it builds on already holds: every payload has one place, so one proof. (TimestampVM
+    /// chains accept repeats, as the Go reference does.)
+    fn check_not_included(&self, id: Id, block: &Block) -> Result<(), ChainError> {
+        if block.batch().is_none() {
+            return Ok(());
+        }
+        let payloads = block.payloads();
+        let included = |payload: Payload| ChainError::Invalid {
+            id,
+            reason: VerifyError::AlreadyIncluded(Id(payload)),
+        };
+        if let Some(&payload) = self.store.accepted_among(payloads)?.first() {
+            return Err(included(payload));
+        }
+        let mut ancestor = self.processing.get(&block.parent);
+        while let Some(earlier) = ancestor {
+            if let Some(payload) = first_shared(payloads, earlier.payloads()) {
+                return Err(included(payload));
+            }
+            ancestor = self.processing.get(&earlier.parent);
+        }
+        Ok(())
     }
 
     fn accept(&mut self, id: Id) -> Result<(), ChainError> {
@@ -134,20 +189,23 @@ impl ChainState {
         if id == self.last_accepted.0 {
             return Ok(());
         }
-        let block = *self
+        let block = self
             .processing
             .get(&id)
             .ok_or(ChainError::NotProcessing(id))?;
-        self.store.accept(id, &block)?;
-        self.processing.remove(&id);
-        self.last_accepted = (id, block);
-        let _ = self.mempool.cast(MempoolMsg::Included(vec![block.data]));
+        self.store.accept(id, block, self.trees.get(&id))?;
+        let block = self.processing.remove(&id).expect("checked above");
+        self.trees.remove(&id);
+        let _ = self
+            .mempool
+            .cast(MempoolMsg::Included(block.payloads().to_vec()));
         metrics::counter!(crate::metrics::BLOCKS_ACCEPTED_TOTAL).increment(1);
         metrics::gauge!(crate::metrics::LAST_ACCEPTED_HEIGHT).set(block.height as f64);
         metrics::histogram!(crate::metrics::BLOCK_ACCEPT_SECONDS)
             .record(started.elapsed().as_secs_f64());
         self.publish_processing();
-        tracing::info!(%id, height = block.height, timestamp = block.timestamp, "block accepted");
+        tracing::info!(%id, height = block.height, timestamp = block.timestamp, payloads = block.payloads().len(), "block accepted");
+        self.last_accepted = (id, block);
         Ok(())
     }
 
@@ -159,10 +217,17 @@ impl ChainState {
             .processing
             .remove(&id)
             .ok_or(ChainError::NotProcessing(id))?;
+        self.trees.remove(&id);
         self.remember_rejected(id);
-        // The payload goes back unless an accepted block already holds it.
-        if self.store.payload_block(&block.data)?.is_none() {
-            let _ = self.mempool.cast(MempoolMsg::Requeue(vec![block.data]));
+        // Payloads go back unless an accepted block already holds them.
+        let mut back = Vec::with_capacity(block.payloads().len());
+        for payload in block.payloads() {
+            if self.store.payload_block(payload)?.is_none() {
+                back.push(*payload);
+            }
+        }
+        if !back.is_empty() {
+            let _ = self.mempool.cast(MempoolMsg::Requeue(back));
         }
         metrics::counter!(crate::metrics::BLOCKS_REJECTED_TOTAL).increment(1);
         self.publish_processing();
@@ -191,13 +256,53 @@ impl ChainState {
 
     fn preferred(&self) -> Result<BlockView, ChainError> {
         if self.preferred == self.last_accepted.0 {
-            let (id, block) = self.last_accepted;
-            return Ok(view(id, block, BlockStatus::Accepted));
+            let (id, block) = &self.last_accepted;
+            return Ok(view(*id, block.clone(), BlockStatus::Accepted));
         }
         match self.processing.get(&self.preferred) {
-            Some(block) => Ok(view(self.preferred, *block, BlockStatus::Processing)),
+            Some(block) => Ok(view(self.preferred, block.clone(), BlockStatus::Processing)),
             None => Err(ChainError::PreferenceNotBuildable(self.preferred)),
         }
+    }
+
+    fn build(&mut self, payloads: Vec<Payload>) -> Result<Built, ChainError> {
+        let parent = self.preferred()?;
+        let (payloads, left_out) = self.split_included(&parent.id, payloads)?;
+        let height = parent.block.height + 1;
+        // Never before the parent, or our own block would fail verification.
+        let timestamp = crate::clock::unix_now().max(parent.block.timestamp);
+        let block = match self.format {
+            ChainFormat::Single => {
+                let data = *payloads.first().ok_or(ChainError::NothingNew)?;
+                Block::single(parent.id, height, timestamp, data)
+            }
+            ChainFormat::Batched { .. } => Block::batched(parent.id, height, timestamp, payloads)
+                .ok_or(ChainError::NothingNew)?,
+        };
+        let view = self.verify(block)?;
+        Ok(Built { view, left_out })
+    }
+
+    /// Splits offered payloads into those a new block on `parent` may carry and those an
+    /// accepted block or a processing ancestor already holds (batched chains; a TimestampVM
+    /// chain takes repeats).
+    fn split_included(
+        &self,
+        parent: &Id,
+        payloads: Vec<Payload>,
+    ) -> Result<(Vec<Payload>, Vec<Payload>), ChainError> {
+        if self.format == ChainFormat::Single {
+            return Ok((payloads, Vec::new()));
+        }
+        let mut held: HashSet<Payload> =
+            self.store.accepted_among(&payloads)?.into_iter().collect();
+        let offered: HashSet<&Payload> = payloads.iter().collect();
+        let mut ancestor = self.processing.get(parent);
+        while let Some(block) = ancestor {
+            held.extend(block.payloads().iter().filter(|p| offered.contains(p)));
+            ancestor = self.processing.get(&block.parent);
+        }
+        Ok(payloads.into_iter().partition(|p| !held.contains(p)))
     }
 
     fn ancestors(&self, query: AncestorsQuery) -> Result<Vec<Vec<u8>>, ChainError> {
@@ -218,7 +323,7 @@ impl ChainState {
                 break;
             }
             used += bytes.len() + 4;
-            out.push(bytes.to_vec());
+            out.push(bytes);
             next = (found.block.height > 0).then_some(found.block.parent);
         }
         Ok(out)
@@ -242,6 +347,8 @@ impl Actor for ChainActor {
         let last_accepted = args.store.last_accepted()?;
         metrics::gauge!(crate::metrics::LAST_ACCEPTED_HEIGHT).set(last_accepted.1.height as f64);
         Ok(ChainState {
+            format: args.store.format(),
+            trees: HashMap::new(),
             store: args.store,
             mempool: args.mempool,
             preferred: last_accepted.0,
@@ -275,12 +382,12 @@ impl Actor for ChainActor {
             ChainMsg::SetPreference(id, reply) => {
                 let _ = reply.send(state.set_preference(id));
             }
-            ChainMsg::Preferred(reply) => {
-                let _ = reply.send(state.preferred());
+            ChainMsg::Build(payloads, reply) => {
+                let _ = reply.send(state.build(payloads));
             }
             ChainMsg::LastAccepted(reply) => {
-                let (id, block) = state.last_accepted;
-                let _ = reply.send(Ok(view(id, block, BlockStatus::Accepted)));
+                let (id, block) = &state.last_accepted;
+                let _ = reply.send(Ok(view(*id, block.clone(), BlockStatus::Accepted)));
             }
             ChainMsg::BlockAtHeight(height, reply) => {
                 let found = state
@@ -298,6 +405,13 @@ impl Actor for ChainActor {
             }
             ChainMsg::ProcessingCount(reply) => {
                 let _ = reply.send(state.processing.len());
+            }
+            ChainMsg::ProcessingHolds(payload, reply) => {
+                let holds = state
+                    .processing
+                    .values()
+                    .any(|block| block.payloads().contains(&payload));
+                let _ = reply.send(holds);
             }
         }
         Ok(())

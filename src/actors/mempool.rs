@@ -1,28 +1,34 @@
 //! The mempool actor: owns the payloads waiting for a block, in arrival order, with a set for
 //! duplicates and a hard capacity. A full mempool answers "full"; it never drops silently.
+//! Payloads handed to the builder stay known ("in flight") until their block is accepted or
+//! they come back, so a payload is never pending twice.
 
 use crate::actors::gossip::GossipMsg;
 use crate::api::{MempoolStats, ProposeError};
-use crate::chain::NodeId;
+use crate::chain::{NodeId, Payload};
 use crate::storage::Store;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::watch;
 
-type Payload = [u8; 32];
-
 pub enum MempoolMsg {
     /// A payload proposed on this node (JSON-RPC): answered, and gossiped to peers if taken.
     Propose(Payload, RpcReplyPort<Result<(), ProposeError>>),
+    /// Many payloads proposed on this node in one request: one answer each, in order.
+    ProposeMany(Vec<Payload>, RpcReplyPort<Vec<Result<(), ProposeError>>>),
+    /// Whether a payload is waiting here or in a block being built from here.
+    Holds(Payload, RpcReplyPort<bool>),
     /// Payloads a peer gossiped: best effort, refusals are only counted.
     FromPeer(NodeId, Vec<Payload>),
-    /// Up to `max` payloads for a new block, oldest first. They leave the mempool now; a rejected
-    /// block brings them back with `Requeue`.
+    /// Up to `max` payloads for a new block, oldest first. They leave the queue now (in flight);
+    /// a rejected block brings them back with `Requeue`, an accepted one ends them with
+    /// `Included`.
     Take(usize, RpcReplyPort<Vec<Payload>>),
     /// Payloads of a rejected (or unbuilt) block that no accepted block holds: back to the front.
     Requeue(Vec<Payload>),
-    /// Payloads an accepted block included (ours or a peer's): they leave.
+    /// Payloads an accepted block included (ours or a peer's), or that the builder left out
+    /// because a block already holds them: they leave.
     Included(Vec<Payload>),
     Stats(RpcReplyPort<MempoolStats>),
 }
@@ -37,7 +43,10 @@ pub struct MempoolArgs {
 
 pub struct MempoolState {
     queue: VecDeque<Payload>,
+    /// What `queue` holds, for duplicate checks.
     members: HashSet<Payload>,
+    /// Taken for a block not yet accepted.
+    in_flight: HashSet<Payload>,
     args: MempoolArgs,
 }
 
@@ -63,7 +72,7 @@ impl MempoolState {
     /// up to [`peer_limit`]: the rest is kept for this node's own API, so a peer gossiping
     /// faster than blocks drain cannot get every local proposal refused.
     fn admit(&mut self, payload: Payload, from_peer: bool) -> Result<(), ProposeError> {
-        if self.members.contains(&payload) {
+        if self.holds(&payload) {
             return Err(ProposeError::Duplicate);
         }
         let limit = match from_peer {
@@ -87,6 +96,24 @@ impl MempoolState {
         self.members.insert(payload);
         self.queue.push_back(payload);
         Ok(())
+    }
+
+    fn holds(&self, payload: &Payload) -> bool {
+        self.members.contains(payload) || self.in_flight.contains(payload)
+    }
+
+    /// A local proposal: admitted and gossiped, or refused and counted.
+    fn propose(&mut self, payload: Payload) -> Result<(), ProposeError> {
+        let outcome = self.admit(payload, false);
+        match &outcome {
+            Ok(()) => {
+                metrics::counter!(crate::metrics::PAYLOADS_PROPOSED_TOTAL).increment(1);
+                // Gossip is best effort: a dead gossip actor must not refuse proposals.
+                let _ = self.args.gossip.cast(GossipMsg::Outgoing(payload));
+            }
+            Err(reason) => refused(reason),
+        }
+        outcome
     }
 }
 
@@ -113,6 +140,7 @@ impl Actor for MempoolActor {
         let state = MempoolState {
             queue: VecDeque::with_capacity(args.capacity.min(65_536)),
             members: HashSet::new(),
+            in_flight: HashSet::new(),
             args,
         };
         state.publish();
@@ -127,16 +155,17 @@ impl Actor for MempoolActor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             MempoolMsg::Propose(payload, reply) => {
-                let outcome = state.admit(payload, false);
-                match &outcome {
-                    Ok(()) => {
-                        metrics::counter!(crate::metrics::PAYLOADS_PROPOSED_TOTAL).increment(1);
-                        // Gossip is best effort: a dead gossip actor must not refuse proposals.
-                        let _ = state.args.gossip.cast(GossipMsg::Outgoing(payload));
-                    }
-                    Err(reason) => refused(reason),
-                }
-                let _ = reply.send(outcome);
+                let _ = reply.send(state.propose(payload));
+            }
+            MempoolMsg::ProposeMany(payloads, reply) => {
+                let outcomes = payloads
+                    .into_iter()
+                    .map(|payload| state.propose(payload))
+                    .collect();
+                let _ = reply.send(outcomes);
+            }
+            MempoolMsg::Holds(payload, reply) => {
+                let _ = reply.send(state.holds(&payload));
             }
             MempoolMsg::FromPeer(peer, payloads) => {
                 let mut taken = 0usize;
@@ -155,6 +184,7 @@ impl Actor for MempoolActor {
                 let taken: Vec<Payload> = state.queue.drain(..count).collect();
                 for payload in &taken {
                     state.members.remove(payload);
+                    state.in_flight.insert(*payload);
                 }
                 let _ = reply.send(taken);
             }
@@ -162,6 +192,7 @@ impl Actor for MempoolActor {
                 // Front of the queue, original order: they waited longest. Capacity may be
                 // exceeded briefly here; these payloads were already admitted once.
                 for payload in payloads.into_iter().rev() {
+                    state.in_flight.remove(&payload);
                     if state.members.insert(payload) {
                         state.queue.push_front(payload);
                     }
@@ -170,6 +201,7 @@ impl Actor for MempoolActor {
             MempoolMsg::Included(payloads) => {
                 let mut removed = 0usize;
                 for payload in &payloads {
+                    state.in_flight.remove(payload);
                     if state.members.remove(payload) {
                         removed += 1;
                     }

@@ -12,8 +12,8 @@ pub mod chain;
 pub mod gossip;
 pub mod mempool;
 
-use crate::api::{Backend, BackendError, BlockView, MempoolStats, ProposeError};
-use crate::chain::{Id, NodeId};
+use crate::api::{Backend, BackendError, BlockView, MempoolStats, ProofLookup, ProposeError};
+use crate::chain::{ChainFormat, Id, NodeId, Payload};
 use crate::config::ChainConfig;
 use crate::rpc::engine::NodeClients;
 use crate::storage::Store;
@@ -99,7 +99,7 @@ impl VmHandles {
             None,
             MempoolActor,
             MempoolArgs {
-                capacity: config.mempool_capacity,
+                capacity: config.mempool_capacity_for(store.format()),
                 store: store.clone(),
                 gossip: gossip.clone(),
                 pending: pending_tx,
@@ -127,6 +127,7 @@ impl VmHandles {
                 pending: pending_rx,
                 clients,
                 build_interval: config.build_interval(),
+                max_payloads: store.format().max_payloads(),
             },
         )
         .await
@@ -204,6 +205,51 @@ impl Backend for VmHandles {
             )
             .await,
         )
+    }
+
+    async fn propose_batch(
+        &self,
+        payloads: Vec<Payload>,
+    ) -> Result<Vec<Result<(), ProposeError>>, BackendError> {
+        ask(
+            &self.mempool,
+            |r| MempoolMsg::ProposeMany(payloads, r),
+            BLOCKING_CALL,
+        )
+        .await
+    }
+
+    async fn proof(&self, payload: Payload) -> Result<ProofLookup, BackendError> {
+        // Accepted blocks are read straight from the store (safe beside the chain actor's
+        // writes: an accept is one atomic batch); only the "not yet" cases ask the actors.
+        let store = self.store.clone();
+        let proven = tokio::task::spawn_blocking(move || store.proof(&payload))
+            .await
+            .map_err(|e| BackendError::Internal(e.to_string()))?
+            .map_err(|e| BackendError::Internal(e.to_string()))?;
+        if let Some(proof) = proven {
+            return Ok(ProofLookup::Proven(proof));
+        }
+        let pending = ask(
+            &self.mempool,
+            |r| MempoolMsg::Holds(payload, r),
+            BLOCKING_CALL,
+        )
+        .await?
+            || ask(
+                &self.chain,
+                |r| ChainMsg::ProcessingHolds(payload, r),
+                BLOCKING_CALL,
+            )
+            .await?;
+        Ok(match pending {
+            true => ProofLookup::NotYetAccepted,
+            false => ProofLookup::Unknown,
+        })
+    }
+
+    fn chain_format(&self) -> ChainFormat {
+        self.store.format()
     }
 
     async fn mempool_stats(&self) -> Result<MempoolStats, BackendError> {

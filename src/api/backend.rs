@@ -1,7 +1,7 @@
 //! What the JSON-RPC layer needs from the rest of the VM, as a trait: the actors implement it
 //! (`crate::actors::VmHandles`), so the API layer knows nothing of actors or storage.
 
-use crate::chain::{Block, Id};
+use crate::chain::{Block, ChainFormat, Id, Payload, Proof};
 use std::future::Future;
 
 /// Where a block the VM still holds stands in consensus (rejected blocks are not held).
@@ -12,7 +12,7 @@ pub enum BlockStatus {
 }
 
 /// A block with its ID (computed once) and status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockView {
     pub id: Id,
     pub block: Block,
@@ -43,6 +43,17 @@ pub enum BackendError {
     Internal(String),
 }
 
+/// What the chain knows of a payload, for `timestampvm.getProof`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProofLookup {
+    /// In an accepted block: here is the proof.
+    Proven(Proof),
+    /// Waiting in the mempool or in a block not yet decided: ask again later.
+    NotYetAccepted,
+    /// Never proposed here (or proposed and refused).
+    Unknown,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MempoolStats {
     pub size: usize,
@@ -53,6 +64,19 @@ pub struct MempoolStats {
 pub trait Backend: Clone + Send + Sync + 'static {
     /// Adds a payload to the mempool (and from there to gossip and the next block).
     fn propose(&self, payload: [u8; 32]) -> impl Future<Output = Result<(), ProposeError>> + Send;
+    /// Adds many payloads, in order, each taken or refused on its own (one answer per payload,
+    /// same order). `Err` only when the VM cannot answer at all.
+    fn propose_batch(
+        &self,
+        payloads: Vec<Payload>,
+    ) -> impl Future<Output = Result<Vec<Result<(), ProposeError>>, BackendError>> + Send;
+    /// The inclusion proof of a payload, or why there is none yet.
+    fn proof(
+        &self,
+        payload: Payload,
+    ) -> impl Future<Output = Result<ProofLookup, BackendError>> + Send;
+    /// The chain's block format (from its genesis).
+    fn chain_format(&self) -> ChainFormat;
     /// An accepted or processing block (rejected blocks are forgotten).
     fn block(&self, id: Id)
         -> impl Future<Output = Result<Option<BlockView>, BackendError>> + Send;

@@ -19,9 +19,16 @@ pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
 /// gorilla `E_SERVER`: every error a method or the method lookup returns, as Go sends them.
 pub const SERVER_ERROR: i64 = -32000;
+/// `getProof`: the payload is pending; ask again later. Ours, like [`UNKNOWN_PAYLOAD`], from
+/// the range JSON-RPC leaves to servers (-32000 to -32099): the methods that use them are not
+/// Go's, so no client expects -32000 there, and a client can tell "wait" from "give up" by code.
+pub const NOT_YET_ACCEPTED: i64 = -32001;
+/// `getProof`: this node has never taken the payload (or refused it).
+pub const UNKNOWN_PAYLOAD: i64 = -32002;
 
-/// Every JSON-RPC error we send. The texts are the Go reference's, word for word, because
-/// clients match on them (shared/spec/vectors.md 3.3).
+/// Every JSON-RPC error we send. Where Go has the error, the text is the Go reference's, word
+/// for word, because clients match on them (shared/spec/vectors.md 3.3); the errors of methods
+/// Go does not have are ours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RpcError {
     /// The body is not JSON, or an element is not an object. Holds the decoder's text.
@@ -49,16 +56,27 @@ pub enum RpcError {
     BadData,
     #[error("no accepted block at height {0}")]
     NoBlockAtHeight(u64),
+    /// `proposeBatch` with no payloads or more than it takes in one request.
+    #[error("data must hold 1 to {max} payloads, found {found}")]
+    BatchSize { found: usize, max: usize },
+    /// Holds the payload as the reply prints payloads.
+    #[error("payload {0} is not yet accepted (pending in the mempool or a block being decided)")]
+    NotYetAccepted(String),
+    #[error("payload {0} is unknown to this node")]
+    UnknownPayload(String),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
 
 impl RpcError {
-    /// The JSON-RPC `code`: gorilla's, so -32000 for everything past the envelope.
+    /// The JSON-RPC `code`: gorilla's, so -32000 for everything past the envelope, except the
+    /// two `getProof` answers a client acts on by code.
     pub fn code(&self) -> i64 {
         match self {
             RpcError::Parse(_) => PARSE_ERROR,
             RpcError::InvalidVersion { .. } | RpcError::EmptyBatch => INVALID_REQUEST,
+            RpcError::NotYetAccepted(_) => NOT_YET_ACCEPTED,
+            RpcError::UnknownPayload(_) => UNKNOWN_PAYLOAD,
             _ => SERVER_ERROR,
         }
     }

@@ -1,14 +1,20 @@
 //! The `timestampvm.*` methods: Go TimestampVM's `proposeBlock` and `getBlock` in its exact
 //! shapes (shared/spec/vectors.md 3.1, 3.2), plus `getBlockByHeight`, `lastAccepted` and
-//! `mempoolSize` for tools that want to follow the chain without guessing IDs.
+//! `mempoolSize` for tools that want to follow the chain without guessing IDs, and
+//! `proposeBatch` and `getProof`, made for batched chains ([`batched`]).
 //!
 //! Each method decodes its params, asks the [`Backend`], and shapes the reply; the envelope
 //! (ids, batches, notifications, error objects) is [`super::jsonrpc`]'s job.
 
+mod batched;
+
+pub use batched::MAX_PROPOSE_BATCH;
+
 use super::backend::{Backend, BackendError, BlockView, ProposeError};
 use super::data::{format_payload, parse_payload, Encoding};
 use super::jsonrpc::{self, Body, Call, Entry, RpcError};
-use crate::chain::Id;
+use super::proof_json::format_hash;
+use crate::chain::{self, Id};
 use crate::metrics::{JSONRPC_REQUESTS_TOTAL, LABEL_METHOD, LABEL_OUTCOME};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -60,8 +66,10 @@ const UNKNOWN_METHOD: &str = "unknown";
 
 /// The methods we serve, by the name [`dispatch`] matches and the name clients send, which is also
 /// the `method` label: a fixed set, so clients cannot grow the label set.
-const METHODS: [(&str, &str); 5] = [
+const METHODS: [(&str, &str); 7] = [
     ("ProposeBlock", "timestampvm.proposeBlock"),
+    ("ProposeBatch", "timestampvm.proposeBatch"),
+    ("GetProof", "timestampvm.getProof"),
     ("GetBlock", "timestampvm.getBlock"),
     ("GetBlockByHeight", "timestampvm.getBlockByHeight"),
     ("LastAccepted", "timestampvm.lastAccepted"),
@@ -97,6 +105,15 @@ async fn dispatch<B: Backend>(backend: &B, call: &Call<'_>) -> Result<Answer, Rp
                 refused: !reply.success,
             });
         }
+        "ProposeBatch" => {
+            let reply = batched::propose_batch(backend, params(call.params)?).await?;
+            return Ok(Answer {
+                result: to_raw(&reply)?,
+                // Counted as refused only when nothing was taken: a partly taken batch did work.
+                refused: reply.accepted == 0,
+            });
+        }
+        "GetProof" => to_raw(&batched::get_proof(backend, params(call.params)?).await?),
         "GetBlock" => to_raw(&get_block(backend, params(call.params)?).await?),
         "GetBlockByHeight" => to_raw(&get_block_by_height(backend, params(call.params)?).await?),
         "LastAccepted" => {
@@ -219,6 +236,11 @@ struct GetBlockArgs {
 
 /// `GetBlockReply`, members in the Go reference's order. `timestamp` and `height` are Go
 /// `json.Uint64`, which clients read as decimal strings.
+///
+/// A batched block has no one payload: its `data` is its Merkle root in the payload's form, so
+/// a client written for single-payload chains still reads 32 bytes there, and `root` (the same
+/// hash as [`format_hash`] prints it) and `count` follow. Single-payload blocks leave those two
+/// out, so their replies stay byte-identical to Go's.
 #[derive(Serialize)]
 struct BlockReply {
     timestamp: String,
@@ -227,16 +249,30 @@ struct BlockReply {
     id: String,
     #[serde(rename = "parentID")]
     parent_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<usize>,
 }
 
 fn block_reply(view: &BlockView, encoding: Encoding) -> BlockReply {
+    let (data, root, count) = match &view.block.body {
+        chain::Body::Single(data) => (data, None, None),
+        chain::Body::Batched(batch) => (
+            &batch.root,
+            Some(format_hash(&batch.root)),
+            Some(batch.payloads.len()),
+        ),
+    };
     BlockReply {
         // Go prints `uint64(timestamp)`; the same cast keeps pre-1970 timestamps identical.
         timestamp: (view.block.timestamp as u64).to_string(),
-        data: format_payload(&view.block.data, encoding),
+        data: format_payload(data, encoding),
         height: view.block.height.to_string(),
         id: view.id.to_string(),
         parent_id: view.block.parent.to_string(),
+        root,
+        count,
     }
 }
 

@@ -3,6 +3,7 @@
 //! shows the body we sent and the reply we got.
 
 use super::*;
+use crate::api::proof_json::ProofJson;
 use crate::api::test_backend::{MapBackend, MANUSCRIPT_HEX};
 const GENESIS_ID: &str = "26YwkG2RtzBa9pP5pj9qDvjYbw19PtF7ajT75hDZ3FTs4Waurp";
 const CHILD_ID: &str = "2C7r6YFmQbZpRNEbqk9Mspqx9hGdZYSTWWg8RwHY4rt3x79rxM";
@@ -347,4 +348,227 @@ async fn get_block_by_height() {
         )
         .await;
     }
+}
+
+/// `0x` and the plain hex of a hash, as `root` and `path` print.
+fn hash_text(hash: &[u8; 32]) -> String {
+    format!("0x{}", hex::encode(hash))
+}
+
+// proposeBatch answers per item, in order: a bad item is refused here without stopping the
+// rest, and each mempool refusal (duplicate within the request, full, accepted) is that item's.
+#[tokio::test]
+async fn propose_batch_answers_each_item_in_order() {
+    let backend = MapBackend::new(false);
+    let (one, two, three) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+    let hex = |payload: &[u8; 32]| crate::api::data::hex_checksummed(payload);
+    let bad_sum = format!("{}00000000", &hex(&one)[..66]);
+    let genesis_data = "0x68656c6c6f000000000000000000000000000000000000000000000000000000f0fcde20";
+    let cb58_two = crate::chain::id::cb58_encode(&two);
+    let items = [
+        hex(&one),
+        bad_sum,
+        hex(&one),
+        cb58_two,
+        hex(&three),
+        genesis_data.to_owned(),
+    ];
+    let params = serde_json::json!({ "data": items }).to_string();
+    let expected = format!(
+        r#"{{"jsonrpc":"2.0","result":{{"accepted":2,"results":[{{"success":true}},{{"success":false,"reason":"data must be hex representation of 32 bytes: hex payload checksum mismatch"}},{{"success":false,"reason":"payload is already pending in the mempool"}},{{"success":true}},{{"success":false,"reason":"mempool full (2 pending payloads)"}},{{"success":false,"reason":"payload is already in accepted block {GENESIS_ID}"}}]}},"id":1}}"#
+    );
+    check(
+        &backend,
+        &request("timestampvm.proposeBatch", &params, "1"),
+        &expected,
+    )
+    .await;
+    assert_eq!(backend.mempool(), vec![one, two]);
+}
+
+#[tokio::test]
+async fn propose_batch_refuses_empty_oversized_and_malformed_params() {
+    let backend = MapBackend::new(false);
+    let size_error = |found: usize| {
+        let message = format!("data must hold 1 to {MAX_PROPOSE_BATCH} payloads, found {found}");
+        error_reply(-32000, &message, "1")
+    };
+    let propose_batch = |params: &str| request("timestampvm.proposeBatch", params, "1");
+    check(&backend, &propose_batch(r#"{"data":[]}"#), &size_error(0)).await;
+    let too_many = vec![MANUSCRIPT_HEX; MAX_PROPOSE_BATCH + 1];
+    let params = serde_json::json!({ "data": too_many }).to_string();
+    check(
+        &backend,
+        &propose_batch(&params),
+        &size_error(MAX_PROPOSE_BATCH + 1),
+    )
+    .await;
+    let bad_params = error_reply(-32000, BAD_PARAMS, "1");
+    for params in [
+        "{}",
+        r#"{"data":null}"#,
+        &format!(r#"{{"data":"{MANUSCRIPT_HEX}"}}"#),
+        r#"{"data":[5]}"#,
+        &format!(r#"{{"data":["{MANUSCRIPT_HEX}"],"encoding":"base64"}}"#),
+    ] {
+        check(&backend, &propose_batch(params), &bad_params).await;
+    }
+    assert!(backend.mempool().is_empty());
+
+    // A VM that cannot answer fails the request, unless no item needed to ask it.
+    backend.state.lock().unwrap().down = true;
+    let params = format!(r#"{{"data":["{MANUSCRIPT_HEX}"]}}"#);
+    let down = error_reply(-32000, "the VM is shutting down", "1");
+    check(&backend, &propose_batch(&params), &down).await;
+    check(
+        &backend,
+        &propose_batch(r#"{"data":["0x"]}"#),
+        r#"{"jsonrpc":"2.0","result":{"accepted":0,"results":[{"success":false,"reason":"data must be hex representation of 32 bytes: hex payload must be 0x and 72 hex digits (32 bytes and a 4-byte checksum), found 0 digits"}]},"id":1}"#,
+    )
+    .await;
+}
+
+// A single-payload block's proof is the trivial one: no path, the root is the payload's leaf
+// hash. The reply reads back as a proof that verifies.
+#[tokio::test]
+async fn get_proof_of_a_single_payload_block() {
+    let backend = MapBackend::new(true);
+    let payload = parse_payload(MANUSCRIPT_HEX).unwrap();
+    let root = hash_text(&crate::chain::merkle::leaf_hash(&payload));
+    let params = format!(r#"{{"data":"{MANUSCRIPT_HEX}"}}"#);
+    let result = format!(
+        r#"{{"data":"{MANUSCRIPT_HEX}","blockID":"{CHILD_ID}","height":"1","timestamp":"1700000000","root":"{root}","index":0,"count":1,"path":[],"format":"single"}}"#
+    );
+    let expected = format!(r#"{{"jsonrpc":"2.0","result":{result},"id":1}}"#);
+    check(
+        &backend,
+        &request("timestampvm.getProof", &params, "1"),
+        &expected,
+    )
+    .await;
+
+    let proof = ProofJson::read(expected.as_bytes())
+        .unwrap()
+        .to_proof()
+        .unwrap();
+    assert!(proof.path_is_valid());
+    assert_eq!(proof.block_id.to_string(), CHILD_ID);
+}
+
+#[tokio::test]
+async fn get_proof_says_not_yet_unknown_or_bad_data() {
+    let backend = MapBackend::new(false);
+    let get_proof = |params: String| request("timestampvm.getProof", &params, "1");
+    let pending = crate::api::data::hex_checksummed(&[4; 32]);
+    check(
+        &backend,
+        &request(
+            "timestampvm.proposeBlock",
+            &format!(r#"{{"data":"{pending}"}}"#),
+            "1",
+        ),
+        r#"{"jsonrpc":"2.0","result":{"Success":true},"id":1}"#,
+    )
+    .await;
+    let message = format!(
+        "payload {pending} is not yet accepted (pending in the mempool or a block being decided)"
+    );
+    check(
+        &backend,
+        &get_proof(format!(r#"{{"data":"{pending}"}}"#)),
+        &error_reply(-32001, &message, "1"),
+    )
+    .await;
+    // The message prints the payload in the encoding asked for.
+    let message = format!(
+        "payload {} is unknown to this node",
+        crate::chain::id::cb58_encode(&parse_payload(MANUSCRIPT_HEX).unwrap())
+    );
+    check(
+        &backend,
+        &get_proof(format!(
+            r#"{{"data":"{MANUSCRIPT_HEX}","encoding":"cb58"}}"#
+        )),
+        &error_reply(-32002, &message, "1"),
+    )
+    .await;
+    let bad_data = error_reply(-32000, "data must be hex representation of 32 bytes", "1");
+    for params in ["{}", r#"{"data":"0x00"}"#, r#"{"data":""}"#] {
+        check(&backend, &get_proof(params.into()), &bad_data).await;
+    }
+    let bad_params = error_reply(-32000, BAD_PARAMS, "1");
+    check(&backend, &get_proof(r#"{"data":5}"#.into()), &bad_params).await;
+    backend.state.lock().unwrap().down = true;
+    check(
+        &backend,
+        &get_proof(format!(r#"{{"data":"{pending}"}}"#)),
+        &error_reply(-32000, "the VM is shutting down", "1"),
+    )
+    .await;
+}
+
+// A batched block: `data` is the root in a payload's form (old clients still read 32 bytes),
+// then `root` and `count`; its payloads' proofs name the block and verify.
+#[tokio::test]
+async fn batched_blocks_and_their_proofs() {
+    use crate::api::test_backend::BATCH;
+    let backend = MapBackend::batched();
+    let view = backend.block_at_height(1).await.unwrap().unwrap();
+    let root = crate::chain::merkle::root(&BATCH).unwrap();
+    let result = format!(
+        r#"{{"timestamp":"1700000000","data":"{}","height":"1","id":"{}","parentID":"{}","root":"{}","count":3}}"#,
+        crate::api::data::hex_checksummed(&root),
+        view.id,
+        view.block.parent,
+        hash_text(&root),
+    );
+    let expected = format!(r#"{{"jsonrpc":"2.0","result":{result},"id":1}}"#);
+    let by_height = request("timestampvm.getBlockByHeight", r#"{"height":1}"#, "1");
+    check(&backend, &by_height, &expected).await;
+    let by_id = format!(r#"{{"id":"{}"}}"#, view.id);
+    check(
+        &backend,
+        &request("timestampvm.getBlock", &by_id, "1"),
+        &expected,
+    )
+    .await;
+    // The batched genesis is a batch of one.
+    let genesis = call(
+        &backend,
+        &request("timestampvm.getBlockByHeight", r#"{"height":0}"#, "1"),
+    )
+    .await
+    .unwrap();
+    assert!(genesis.contains(r#""count":1}"#), "{genesis}");
+
+    for (index, payload) in BATCH.iter().enumerate() {
+        let data = crate::api::data::hex_checksummed(payload);
+        let params = format!(r#"{{"data":"{data}"}}"#);
+        let reply = call(&backend, &request("timestampvm.getProof", &params, "1"))
+            .await
+            .unwrap();
+        let json = ProofJson::read(reply.as_bytes()).unwrap();
+        assert_eq!(json.format, crate::api::proof_json::BlockFormat::Batched);
+        let proof = json.to_proof().unwrap();
+        assert!(proof.path_is_valid(), "{reply}");
+        assert_eq!((proof.index, proof.count), (index as u64, 3));
+        assert_eq!(
+            (proof.block_id, proof.root, proof.height),
+            (view.id, root, 1)
+        );
+        // Leaf 2 of 3 is carried up a level without a sibling: one hash fewer.
+        assert_eq!(proof.path.len(), if index == 2 { 1 } else { 2 });
+    }
+}
+
+#[test]
+fn every_method_has_a_label() {
+    for (method, label) in METHODS {
+        assert_eq!(
+            label,
+            format!("{SERVICE}.{}{}", method[..1].to_lowercase(), &method[1..])
+        );
+    }
+    assert!(METHODS.iter().any(|(m, _)| *m == "ProposeBatch"));
+    assert!(METHODS.iter().any(|(m, _)| *m == "GetProof"));
 }

@@ -48,13 +48,35 @@ impl ApiKind {
         }
     }
 
-    /// Genesis bytes the plugin accepts: stampvm takes up to 32 raw bytes, timestampvm-rs a JSON
-    /// object with a `data` string.
-    pub fn genesis(self) -> Vec<u8> {
-        match self {
-            ApiKind::Stampvm => b"stampvm bench".to_vec(),
-            ApiKind::TimestampvmRs => br#"{"data":"stampvm bench"}"#.to_vec(),
+    /// Genesis bytes the plugin accepts: stampvm takes up to 32 raw bytes (a TimestampVM chain)
+    /// or, with `batched`, a batched chain's JSON genesis (default `maxBatch`, 4096);
+    /// timestampvm-rs a JSON object with a `data` string.
+    pub fn genesis(self, batched: bool) -> Vec<u8> {
+        match (self, batched) {
+            (ApiKind::Stampvm, false) => b"stampvm bench".to_vec(),
+            (ApiKind::Stampvm, true) => br#"{"format":"batched","data":"stampvm bench"}"#.to_vec(),
+            (ApiKind::TimestampvmRs, _) => br#"{"data":"stampvm bench"}"#.to_vec(),
         }
+    }
+
+    /// The request body proposing all of `payloads` at once (stampvm's
+    /// `timestampvm.proposeBatch`).
+    pub fn propose_batch_body(id: u64, payloads: &[[u8; 32]]) -> String {
+        let items: Vec<String> = payloads
+            .iter()
+            .map(|payload| format!(r#""{}""#, format_payload(payload, Encoding::Hex)))
+            .collect();
+        format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"timestampvm.proposeBatch","params":{{"data":[{}]}}}}"#,
+            items.join(",")
+        )
+    }
+
+    /// Reads a proposeBatch reply: payloads taken and refused, `None` if it is not one.
+    pub fn batch_outcome(body: &[u8], sent: usize) -> Option<(u64, u64)> {
+        let reply = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+        let accepted = reply.get("result")?.get("accepted")?.as_u64()?;
+        Some((accepted, (sent as u64).saturating_sub(accepted)))
     }
 
     /// The chain config used when `--config` is absent: stampvm's mempool is raised to its
@@ -130,6 +152,20 @@ mod tests {
         let body: serde_json::Value =
             serde_json::from_str(&ApiKind::TimestampvmRs.propose_body(4, &payload)).unwrap();
         assert_eq!(body["params"][0]["data"], base64(&payload));
+    }
+
+    #[test]
+    fn batch_bodies_and_replies() {
+        let body: serde_json::Value =
+            serde_json::from_str(&ApiKind::propose_batch_body(5, &[[1; 32], [2; 32]])).unwrap();
+        assert_eq!(body["method"], "timestampvm.proposeBatch");
+        assert_eq!(
+            body["params"]["data"][1],
+            format_payload(&[2; 32], Encoding::Hex)
+        );
+        let reply = br#"{"jsonrpc":"2.0","result":{"accepted":3,"results":[]},"id":5}"#;
+        assert_eq!(ApiKind::batch_outcome(reply, 4), Some((3, 1)));
+        assert_eq!(ApiKind::batch_outcome(b"{}", 4), None);
     }
 
     #[test]

@@ -12,11 +12,12 @@ use std::time::Duration;
 Examples:
   stampvm bench                                   stampvm itself, newest protocol, 32 clients, 10 s
   stampvm bench --protocol 28                     the same under AvalancheGo v1.10.9's node
+  stampvm bench --batch 1024 --clients 4          a batched chain, 1024 payloads per proposeBatch
   stampvm bench --plugin target/foreign/bin/timestampvm --protocol 28
                                                   timestampvm-rs 0.0.18 (scripts/install-foreign-plugin.sh)
 
 Output: a progress line per second, then proposals/s (replies with Success true), payloads/s
-finalized (payloads in blocks the engine accepted; one per block on both plugins), block cycle
+finalized (payloads in blocks the engine accepted; one per block on TimestampVM chains), block cycle
 p50/p99/max (BuildBlock sent -> BlockAccept answered), proposeBlock latency as the clients saw it,
 the plugin's Messenger.Notify calls (its build trigger up to 41), the plugin process's RSS at start
 and end, and the CPU time of the plugin and of this process (the host and the clients share the
@@ -58,6 +59,11 @@ pub struct BenchArgs {
     /// Also print the figures as one JSON object, on the last line of stdout.
     #[arg(long)]
     json: bool,
+    /// Bench a batched chain (genesis {"format":"batched"}, 4096 payloads per block at most):
+    /// each request is one `timestampvm.proposeBatch` of N payloads. stampvm only.
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    batch: Option<u32>,
 }
 
 impl BenchArgs {
@@ -65,6 +71,9 @@ impl BenchArgs {
     pub fn into_options(self, this_binary: PathBuf) -> Result<BenchOptions, BenchError> {
         let plugin = self.plugin.unwrap_or(this_binary);
         let api = self.api.unwrap_or_else(|| ApiKind::detect(&plugin));
+        if self.batch.is_some() && api != ApiKind::Stampvm {
+            return Err(BenchError::BatchNeedsStampvm);
+        }
         let number = self.protocol.unwrap_or(LATEST);
         let profile = Profile::new(number, HostFlavour::AvalancheGo)?;
         let config = match &self.config {
@@ -83,6 +92,7 @@ impl BenchArgs {
             data_dir: self.data_dir,
             config,
             json: self.json,
+            batch: self.batch.map(|n| n as usize),
         })
     }
 }

@@ -65,6 +65,9 @@ pub struct Plan {
     pub deadline: Instant,
     /// Mixed into every payload, so payloads are unique across runs on a reused data dir too.
     pub nonce: u64,
+    /// Payloads per request through `timestampvm.proposeBatch` (a batched stampvm chain);
+    /// `None`: one per `proposeBlock`.
+    pub batch: Option<usize>,
 }
 
 /// Replies so far, shared by all clients and read by the progress line.
@@ -80,6 +83,12 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Counts a proposeBatch reply: each payload taken or refused.
+    fn record_batch(&self, accepted: u64, refused: u64) {
+        self.accepted.fetch_add(accepted, Ordering::Relaxed);
+        self.refused.fetch_add(refused, Ordering::Relaxed);
+    }
+
     fn record(&self, outcome: Outcome) {
         let counter = match outcome {
             Outcome::Accepted => &self.accepted,
@@ -131,15 +140,27 @@ async fn client(plan: Arc<Plan>, tally: Arc<Tally>) -> Vec<Duration> {
             }
         };
         while Instant::now() < plan.deadline {
-            let n = tally.next.fetch_add(1, Ordering::Relaxed);
-            let body = plan.api.propose_body(n, &payload(plan.nonce, n));
+            let per_request = plan.batch.unwrap_or(1);
+            let n = tally.next.fetch_add(per_request as u64, Ordering::Relaxed);
+            let body = match plan.batch {
+                None => plan.api.propose_body(n, &payload(plan.nonce, n)),
+                Some(count) => {
+                    let payloads: Vec<[u8; 32]> = (n..n + count as u64)
+                        .map(|i| payload(plan.nonce, i))
+                        .collect();
+                    ApiKind::propose_batch_body(n, &payloads)
+                }
+            };
             let started = Instant::now();
             let reply =
                 tokio::time::timeout_at(plan.deadline + DRAIN, propose(&mut sender, &plan, body));
             match reply.await {
                 Ok(Ok(reply)) => {
                     latencies.push(started.elapsed());
-                    tally.record(reply);
+                    match reply {
+                        Judged::One(outcome) => tally.record(outcome),
+                        Judged::Many { accepted, refused } => tally.record_batch(accepted, refused),
+                    }
                 }
                 Ok(Err(error)) if error.keeps_connection() => tally.fail(error),
                 Ok(Err(error)) => {
@@ -179,13 +200,63 @@ async fn connect(addr: SocketAddr) -> Result<SendRequest<String>, LoadError> {
     Ok(sender)
 }
 
-/// One proposeBlock: POST, read the whole reply, judge it: `Success` true or false, else an
-/// error (a non-2xx status or a JSON-RPC error is a failed proposal on a healthy connection).
+/// What a reply said: one proposal's outcome, or a batch's counts.
+enum Judged {
+    One(Outcome),
+    Many { accepted: u64, refused: u64 },
+}
+
+/// One proposeBlock (or proposeBatch): POST, read the whole reply, judge it: `Success` true or
+/// false (or the batch's counts), else an error (a non-2xx status or a JSON-RPC error is a
+/// failed proposal on a healthy connection).
 async fn propose(
     sender: &mut SendRequest<String>,
     plan: &Plan,
     body: String,
-) -> Result<Outcome, LoadError> {
+) -> Result<Judged, LoadError> {
+    let bytes = post(sender, plan, body).await?;
+    if let Some(sent) = plan.batch {
+        return match ApiKind::batch_outcome(&bytes, sent) {
+            Some((accepted, refused)) => Ok(Judged::Many { accepted, refused }),
+            None => Err(LoadError::Reply(LoadError::body_text(&bytes))),
+        };
+    }
+    match plan.api.outcome(&bytes) {
+        Outcome::Error => Err(LoadError::Reply(LoadError::body_text(&bytes))),
+        outcome => Ok(Judged::One(outcome)),
+    }
+}
+
+/// Payloads in the accepted blocks at `heights`, from each block's `count` in
+/// `timestampvm.getBlockByHeight` (batched chains; read after the load, one request per block).
+pub async fn payloads_in_blocks(
+    plan: &Plan,
+    heights: std::ops::RangeInclusive<u64>,
+) -> Result<u64, String> {
+    let mut sender = connect(plan.addr).await.map_err(|e| e.to_string())?;
+    let mut total = 0;
+    for height in heights {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{height},"method":"timestampvm.getBlockByHeight","params":{{"height":{height}}}}}"#
+        );
+        let bytes = post(&mut sender, plan, body)
+            .await
+            .map_err(|e| e.to_string())?;
+        let reply: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        total += reply["result"]["count"]
+            .as_u64()
+            .ok_or_else(|| format!("block {height} has no payload count: {reply}"))?;
+    }
+    Ok(total)
+}
+
+/// POSTs one JSON-RPC body to the chain and reads the whole reply (a non-2xx status is an
+/// error).
+async fn post(
+    sender: &mut SendRequest<String>,
+    plan: &Plan,
+    body: String,
+) -> Result<hyper::body::Bytes, LoadError> {
     sender.ready().await?;
     let request = Request::post(plan.path.as_str())
         .header(HOST, plan.addr.to_string())
@@ -199,10 +270,7 @@ async fn propose(
         let status = status.as_u16();
         return Err(LoadError::Status { status, body });
     }
-    match plan.api.outcome(&bytes) {
-        Outcome::Error => Err(LoadError::Reply(LoadError::body_text(&bytes))),
-        outcome => Ok(outcome),
-    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

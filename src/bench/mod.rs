@@ -60,6 +60,9 @@ pub struct BenchOptions {
     pub config: Vec<u8>,
     /// Print the figures as JSON too.
     pub json: bool,
+    /// Payloads per `proposeBatch` request on a batched stampvm chain; `None`: a TimestampVM
+    /// chain and one `proposeBlock` per payload.
+    pub batch: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +80,10 @@ pub enum BenchError {
     Node(#[from] DevError),
     #[error("the run took longer than its hard cap of {0:?}; the plugin was killed")]
     HardCap(Duration),
+    #[error("--batch needs a stampvm plugin (proposeBatch and batched chains are stampvm's)")]
+    BatchNeedsStampvm,
+    #[error("counting the payloads of the accepted blocks: {0}")]
+    Count(String),
 }
 
 /// Host-side logs on stderr: warnings only unless RUST_LOG says otherwise (the engine logs every
@@ -113,7 +120,7 @@ async fn measure(options: &BenchOptions) -> Result<Figures, BenchError> {
     let dev = DevOptions {
         data_dir: data_dir.path().to_path_buf(),
         http_addr: ([127, 0, 0, 1], 0).into(),
-        genesis: options.api.genesis(),
+        genesis: options.api.genesis(options.batch.is_some()),
         config: options.config.clone(),
         metrics_addr: None,
         plugin: options.plugin.clone(),
@@ -140,7 +147,7 @@ async fn measure(options: &BenchOptions) -> Result<Figures, BenchError> {
     let host_cpu_start = procfs::cpu_seconds(std::process::id());
     // Rounds before the load (none expected) are not the load's.
     while cycles.try_recv().is_ok() {}
-    let blocks_before = node.engine().tip().accepted;
+    let tip_before = node.engine().tip();
     let counters_before = node.counters();
 
     let started = Instant::now();
@@ -151,18 +158,20 @@ async fn measure(options: &BenchOptions) -> Result<Figures, BenchError> {
         clients: options.clients,
         deadline: started + options.duration,
         nonce: nonce(),
+        batch: options.batch,
     });
     let tally = Arc::new(load::Tally::default());
     let progress = tokio::spawn(progress::report(
         tally.clone(),
         node.engine().subscribe(),
-        blocks_before,
+        tip_before.accepted,
     ));
-    let latencies = load::run(plan, tally.clone()).await;
+    let latencies = load::run(plan.clone(), tally.clone()).await;
     let window = started.elapsed();
     progress.abort();
 
-    let blocks = node.engine().tip().accepted - blocks_before;
+    let tip_after = node.engine().tip();
+    let blocks = tip_after.accepted - tip_before.accepted;
     let counters = node.counters();
     let rss_end = procfs::rss_kib(pid);
     let cpu_end = procfs::cpu_seconds(pid);
@@ -174,6 +183,13 @@ async fn measure(options: &BenchOptions) -> Result<Figures, BenchError> {
     if let Some(error) = tally.first_error() {
         eprintln!("bench: first failed proposal: {error}");
     }
+    // One payload per block, but on a batched chain: ask the chain what its blocks hold.
+    let payloads = match options.batch {
+        None => blocks,
+        Some(_) => load::payloads_in_blocks(&plan, tip_before.height + 1..=tip_after.height)
+            .await
+            .map_err(BenchError::Count)?,
+    };
     node.stop().await?;
     drop(data_dir);
 
@@ -190,8 +206,10 @@ async fn measure(options: &BenchOptions) -> Result<Figures, BenchError> {
         proposals_refused: tally.refused.load(Ordering::Relaxed),
         errors: tally.errors.load(Ordering::Relaxed),
         proposals_per_s: rate(accepted, window),
+        batch: options.batch,
         blocks_finalized: blocks,
-        payloads_finalized_per_s: rate(blocks, window),
+        payloads_finalized: payloads,
+        payloads_finalized_per_s: rate(payloads, window),
         block_cycle_p50_ms: cycle.p50_ms,
         block_cycle_p99_ms: cycle.p99_ms,
         block_cycle_max_ms: cycle.max_ms,

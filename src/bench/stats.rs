@@ -20,8 +20,12 @@ pub struct Figures {
     /// JSON-RPC errors, HTTP failures and timeouts.
     pub errors: u64,
     pub proposals_per_s: f64,
-    /// Blocks the engine accepted in the window; each carries one payload on both plugins.
+    /// Payloads per proposeBatch request (batched stampvm chain), or none: one proposeBlock each.
+    pub batch: Option<usize>,
+    /// Blocks the engine accepted in the window.
     pub blocks_finalized: u64,
+    /// The payloads those blocks carry: one each on a TimestampVM chain.
+    pub payloads_finalized: u64,
     pub payloads_finalized_per_s: f64,
     /// One engine round: BuildBlock sent → BlockAccept answered.
     pub block_cycle_p50_ms: f64,
@@ -97,7 +101,7 @@ impl Figures {
             "stampvm bench: {api} plugin {plugin} at protocol {protocol}, {clients} clients, \
              {window:.1} s window\n\
              \x20 proposals accepted  {accepted} ({pps:.1}/s); refused {refused}; errors {errors}\n\
-             \x20 payloads finalized  {blocks} ({fps:.1}/s; one payload per block)\n\
+             \x20 payloads finalized  {payloads} ({fps:.1}/s) in {blocks} blocks ({shape})\n\
              \x20 block cycle         p50 {c50:.2} ms, p99 {c99:.2} ms, max {cmax:.2} ms\n\
              \x20 proposeBlock        p50 {r50:.2} ms, p99 {r99:.2} ms (client side)\n\
              \x20 Messenger.Notify    {notifies} taken, {notifies_refused} refused (slot full)\n\
@@ -114,6 +118,11 @@ impl Figures {
             refused = self.proposals_refused,
             errors = self.errors,
             blocks = self.blocks_finalized,
+            payloads = self.payloads_finalized,
+            shape = match self.batch {
+                None => "one payload per block, one per proposeBlock".to_string(),
+                Some(n) => format!("batched chain, {n} payloads per proposeBatch"),
+            },
             fps = self.payloads_finalized_per_s,
             c50 = self.block_cycle_p50_ms,
             c99 = self.block_cycle_p99_ms,

@@ -54,6 +54,38 @@ struct GenesisJson {
     max_batch: Option<u64>,
 }
 
+impl Genesis {
+    /// Block 0 of the chain: parent all zeros, height 0, timestamp 0, and the data zero-padded to
+    /// one payload, in the chain's format (a batched chain's genesis is a batch of one).
+    pub fn block(&self) -> Block {
+        let mut data = [0u8; 32];
+        data[..self.data.len()].copy_from_slice(&self.data);
+        match self.format {
+            ChainFormat::Single => Block::single(Id::EMPTY, 0, 0, data),
+            ChainFormat::Batched { .. } => {
+                Block::batched(Id::EMPTY, 0, 0, vec![data]).expect("one payload")
+            }
+        }
+    }
+}
+
+impl ChainFormat {
+    /// How many payloads a block of this chain carries at most.
+    pub fn max_payloads(self) -> usize {
+        match self {
+            ChainFormat::Single => 1,
+            ChainFormat::Batched { max_batch } => max_batch,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ChainFormat::Single => "single",
+            ChainFormat::Batched { .. } => "batched",
+        }
+    }
+}
+
 /// Reads genesis bytes: a JSON object with a `format` key declares the format, anything else
 /// is raw TimestampVM genesis data.
 pub fn parse_genesis(genesis_bytes: &[u8]) -> Result<Genesis, GenesisError> {
@@ -105,12 +137,7 @@ pub fn genesis_block(genesis_bytes: &[u8]) -> Result<Block, GenesisError> {
     }
     let mut data = [0u8; 32];
     data[..genesis_bytes.len()].copy_from_slice(genesis_bytes);
-    Ok(Block {
-        parent: Id::EMPTY,
-        height: 0,
-        timestamp: 0,
-        data,
-    })
+    Ok(Block::single(Id::EMPTY, 0, 0, data))
 }
 
 #[cfg(test)]
@@ -163,6 +190,18 @@ mod tests {
             );
         }
         assert_eq!(parse_genesis(&[7u8; 33]), Err(GenesisError::TooLong(33)));
+    }
+
+    #[test]
+    fn a_batched_genesis_is_a_batch_of_one() {
+        let genesis = parse_genesis(br#"{"format": "batched", "data": "docs"}"#).unwrap();
+        let block = genesis.block();
+        let mut data = [0u8; 32];
+        data[..4].copy_from_slice(b"docs");
+        assert_eq!(block.payloads(), &[data]);
+        assert_eq!(block.encode()[..2], [0, 1]);
+        let single = parse_genesis(b"hello").unwrap().block();
+        assert_eq!(single, genesis_block(b"hello").unwrap());
     }
 
     #[test]

@@ -76,6 +76,12 @@ impl Tree {
         self.levels[0].len()
     }
 
+    /// Every level, leaves first; `levels()[l][i]` is node `i` of level `l`, which storage
+    /// keeps so a proof is a few point reads ([`audit_positions`]).
+    pub fn levels(&self) -> &[Vec<Hash>] {
+        &self.levels
+    }
+
     /// Always false: [`Tree::new`] refuses an empty batch.
     pub fn is_empty(&self) -> bool {
         false
@@ -97,6 +103,37 @@ impl Tree {
         }
         Some(path)
     }
+}
+
+/// Where the audit path of leaf `index` of `count` lies in the tree: `(level, node index)` of
+/// each sibling, bottom up, as [`Tree::proof`] reads them. Lets a store fetch a path without the
+/// rest of the tree. Empty when `index` is out of range.
+pub fn audit_positions(index: u64, count: u64) -> Vec<(u8, u64)> {
+    let mut positions = Vec::new();
+    if index >= count {
+        return positions;
+    }
+    let (mut position, mut width, mut level) = (index, count, 0u8);
+    while width > 1 {
+        let sibling = position ^ 1;
+        if sibling < width {
+            positions.push((level, sibling));
+        }
+        position /= 2;
+        width = width.div_ceil(2);
+        level += 1;
+    }
+    positions
+}
+
+/// The root's level in a tree of `count` leaves (0 for one leaf; 12 for 4096).
+pub fn depth(count: u64) -> u8 {
+    let (mut width, mut level) = (count.max(1), 0u8);
+    while width > 1 {
+        width = width.div_ceil(2);
+        level += 1;
+    }
+    level
 }
 
 /// The root over `leaves`; `None` for an empty batch.
@@ -250,5 +287,35 @@ mod tests {
         assert_eq!(node_hash(&left, &right), root);
         assert!(!verify(&root, &left, 0, 2, &[right]));
         assert!(!verify(&root, &right, 1, 2, &[left]));
+    }
+
+    #[test]
+    fn audit_positions_name_the_proof_nodes() {
+        for count in [1usize, 2, 3, 5, 7, 8, 13, 100] {
+            let leaves: Vec<[u8; 1]> = (0..count).map(|i| [i as u8]).collect();
+            let tree = Tree::new(&leaves).unwrap();
+            for index in 0..count {
+                let from_positions: Vec<Hash> = audit_positions(index as u64, count as u64)
+                    .into_iter()
+                    .map(|(level, node)| tree.levels()[level as usize][node as usize])
+                    .collect();
+                assert_eq!(
+                    Some(from_positions),
+                    tree.proof(index),
+                    "{index} of {count}"
+                );
+            }
+        }
+        assert!(audit_positions(3, 3).is_empty());
+        for count in [1u64, 2, 3, 4, 5, 4096, 4097] {
+            let leaves: Vec<[u8; 8]> = (0..count).map(u64::to_be_bytes).collect();
+            let tree = Tree::new(&leaves).unwrap();
+            assert_eq!(
+                usize::from(depth(count)) + 1,
+                tree.levels().len(),
+                "{count}"
+            );
+        }
+        assert_eq!(audit_positions(0, 4096).len(), 12);
     }
 }

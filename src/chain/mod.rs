@@ -7,9 +7,13 @@ pub mod genesis;
 pub mod gossip;
 pub mod id;
 pub mod merkle;
+pub mod proof;
 pub mod verify;
 
-pub use block::{Block, CodecError, BLOCK_LEN};
-pub use genesis::{genesis_block, GenesisError, MAX_GENESIS_LEN};
+pub use block::{Batch, Block, Body, CodecError, Payload, BLOCK_LEN};
+pub use genesis::{
+    genesis_block, parse_genesis, ChainFormat, Genesis, GenesisError, MAX_GENESIS_LEN,
+};
 pub use id::{Cb58Error, Id, NodeId};
-pub use verify::{verify_child, ParentStatus, VerifyError, MAX_FUTURE_SECS};
+pub use proof::Proof;
+pub use verify::{verify_body, verify_child, ParentStatus, VerifyError, MAX_FUTURE_SECS};

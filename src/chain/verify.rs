@@ -1,7 +1,13 @@
-//! The verification rules of a TimestampVM block, as pure functions of the block, its parent and
-//! the local clock (shared/spec/vectors.md section 2, end).
+//! The verification rules of a block, as pure functions of the block, its parent, the chain's
+//! format and the local clock: the Go reference's three (shared/spec/vectors.md section 2, end),
+//! and for a batched chain the batch rules. "Not already included" needs the store and is the
+//! chain actor's ([`VerifyError::AlreadyIncluded`]).
 
-use super::block::Block;
+use super::batched::{self, BatchError};
+use super::block::{Block, Body};
+use super::genesis::ChainFormat;
+use super::id::Id;
+use super::merkle::Tree;
 
 /// How far ahead of the local clock a block's timestamp may be, in seconds.
 pub const MAX_FUTURE_SECS: i64 = 3600;
@@ -33,6 +39,35 @@ pub enum VerifyError {
     TimestampBeforeParent { parent: i64, got: i64 },
     #[error("timestamp {got} is an hour or more ahead of local time {now}")]
     TimestampTooFarAhead { now: i64, got: i64 },
+    #[error("a {found} block on a {chain} chain")]
+    OtherFormat {
+        found: &'static str,
+        chain: &'static str,
+    },
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    #[error("payload {0} is already in an accepted block or in a block this one builds on")]
+    AlreadyIncluded(Id),
+}
+
+/// The format rules: the body is of the chain's format and, for a batched chain, obeys the
+/// batch rules. Returns the checked block's Merkle tree (batched chains), which the chain keeps
+/// until accept to store the proof nodes without hashing the batch again.
+pub fn verify_body(block: &Block, format: ChainFormat) -> Result<Option<Tree>, VerifyError> {
+    match (&block.body, format) {
+        (Body::Single(_), ChainFormat::Single) => Ok(None),
+        (Body::Batched(batch), ChainFormat::Batched { max_batch }) => {
+            Ok(Some(batched::check_batch(batch, max_batch)?))
+        }
+        (Body::Single(_), ChainFormat::Batched { .. }) => Err(VerifyError::OtherFormat {
+            found: "single-payload",
+            chain: "batched",
+        }),
+        (Body::Batched(_), ChainFormat::Single) => Err(VerifyError::OtherFormat {
+            found: "batched",
+            chain: "single-payload",
+        }),
+    }
 }
 
 /// The three rules of the Go reference (height, timestamp not before the parent, not an hour
@@ -80,12 +115,29 @@ mod tests {
     const NOW: i64 = 1_700_000_000;
 
     fn child_of(parent: &Block, timestamp: i64) -> Block {
-        Block {
-            parent: parent.id(),
-            height: parent.height + 1,
-            timestamp,
-            data: [1; 32],
-        }
+        Block::single(parent.id(), parent.height + 1, timestamp, [1; 32])
+    }
+
+    #[test]
+    fn body_rules_follow_the_chain_format() {
+        let batched = ChainFormat::Batched { max_batch: 2 };
+        let single = child_of(&genesis_block(b"g").unwrap(), NOW);
+        let batch = Block::batched(Id::EMPTY, 1, NOW, vec![[1; 32], [2; 32]]).unwrap();
+        assert_eq!(verify_body(&single, ChainFormat::Single), Ok(None));
+        assert!(verify_body(&batch, batched).unwrap().is_some());
+        assert!(matches!(
+            verify_body(&single, batched),
+            Err(VerifyError::OtherFormat { .. })
+        ));
+        assert!(matches!(
+            verify_body(&batch, ChainFormat::Single),
+            Err(VerifyError::OtherFormat { .. })
+        ));
+        let three = Block::batched(Id::EMPTY, 1, NOW, vec![[1; 32], [2; 32], [3; 32]]).unwrap();
+        assert_eq!(
+            verify_body(&three, batched),
+            Err(VerifyError::Batch(BatchError::TooMany { count: 3, max: 2 }))
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Conversions between protobuf messages and our domain types, at the gRPC boundary only.
 
 use crate::api::{BlockStatus, BlockView};
-use crate::chain::{Block, Id, NodeId};
+use crate::chain::{Block, ChainFormat, Id, NodeId};
 use crate::rpc::pb::vm;
 use tonic::Status;
 
@@ -32,9 +32,11 @@ pub fn node_id(bytes: &[u8]) -> Result<NodeId, Status> {
     })
 }
 
-/// Decodes block bytes; a parse failure is a gRPC error (the node treats the bytes as invalid).
-pub fn block(bytes: &[u8]) -> Result<Block, Status> {
-    let block = Block::decode(bytes).map_err(|e| Status::invalid_argument(e.to_string()))?;
+/// Decodes block bytes of the chain's format; a parse failure is a gRPC error (the node treats
+/// the bytes as invalid).
+pub fn block(bytes: &[u8], format: ChainFormat) -> Result<Block, Status> {
+    let block =
+        Block::decode(bytes, format).map_err(|e| Status::invalid_argument(e.to_string()))?;
     timestamp(block.timestamp)?;
     Ok(block)
 }
@@ -141,7 +143,7 @@ mod tests {
     #[test]
     fn parse_response_matches_vector() {
         let bytes = hex::decode("0000904cbd92a440ae4a18fec29f08b5bbbe40108ec5f5de82f245145e0c8626aedf0000000000000001000000006553f1008f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941").unwrap();
-        let child = block(&bytes).unwrap();
+        let child = block(&bytes, ChainFormat::Single).unwrap();
         let encoded = parse_response(child.id(), &child, vm::Status::Unspecified).unwrap();
         assert_eq!(
             hex::encode(encoded.encode_to_vec()),
@@ -178,6 +180,6 @@ mod tests {
         assert!(timestamp(MIN_TIMESTAMP - 1).is_err());
         let mut far = genesis_block(b"x").unwrap();
         far.timestamp = i64::MAX;
-        assert!(block(&far.encode()).is_err());
+        assert!(block(&far.encode(), ChainFormat::Single).is_err());
     }
 }

@@ -116,14 +116,14 @@ async fn chain_facts(handles: &VmHandles) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::genesis_block;
+    use crate::chain::parse_genesis;
     use crate::config::ChainConfig;
     use crate::rpc::engine::NodeClients;
     use crate::rpc::protocol::Profile;
     use crate::storage::StoreOptions;
 
     async fn chain(dir: &std::path::Path) -> VmHandles {
-        let genesis = genesis_block(b"health").unwrap();
+        let genesis = parse_genesis(b"health").unwrap();
         let store = Arc::new(Store::open(dir, &genesis, StoreOptions::default()).unwrap());
         let clients = NodeClients::connect_lazy("", Profile::latest()).unwrap();
         VmHandles::start(store, &ChainConfig::default(), clients)

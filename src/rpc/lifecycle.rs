@@ -2,7 +2,7 @@
 //! Initialize and Shutdown change it; every other handler only reads it.
 
 use crate::actors::VmHandles;
-use crate::chain::{genesis_block, Id, NodeId};
+use crate::chain::{parse_genesis, Id, NodeId};
 use crate::config::ChainConfig;
 use crate::rpc::engine::NodeClients;
 use crate::rpc::pb::vm;
@@ -101,7 +101,7 @@ impl VmState {
         let config = ChainConfig::from_bytes(&request.config_bytes).map_err(invalid)?;
         let db_server = request.db_server_addr(self.profile.db_server_layout());
         crate::logging::apply(config.log_level, config.log_format);
-        let genesis = genesis_block(&request.genesis_bytes).map_err(invalid)?;
+        let genesis = parse_genesis(&request.genesis_bytes).map_err(invalid)?;
         let chain_id = crate::rpc::convert::id(&request.chain_id, "chain id")?;
         let node_id = crate::rpc::convert::node_id(&request.node_id)?;
         if request.chain_data_dir.is_empty() {

@@ -72,7 +72,7 @@ impl VmService {
     }
 
     fn parse_one(&self, bytes: &[u8]) -> Result<vm::ParseBlockResponse, Status> {
-        let block = convert::block(bytes)?;
+        let block = convert::block(bytes, self.running()?.handles.store.format())?;
         let id = block.id();
         convert::parse_response(id, &block, self.parsed_status(id, &block)?)
     }
@@ -512,7 +512,8 @@ impl Vm for VmService {
         &self,
         request: Request<vm::BlockVerifyRequest>,
     ) -> Reply<vm::BlockVerifyResponse> {
-        let block = convert::block(&request.into_inner().bytes)?;
+        let format = self.running()?.handles.store.format();
+        let block = convert::block(&request.into_inner().bytes, format)?;
         let view = self.chain_call(|r| ChainMsg::Verify(block, r)).await?;
         ok(vm::BlockVerifyResponse {
             timestamp: Some(convert::timestamp(view.block.timestamp)?),

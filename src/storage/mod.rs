@@ -1,13 +1,14 @@
 //! RocksDB storage of the accepted chain. The chain actor is its only writer; readers share it
 //! through an `Arc` (RocksDB is safe for concurrent reads).
 //!
-//! Durability rule: an accept is one atomic write batch (block, height index, payload index, last
-//! accepted), written with fsync before BlockAccept is answered. After a crash the store is
+//! Durability rule: an accept is one atomic write batch (block, height index, payload index,
+//! Merkle nodes, last accepted), written with fsync before BlockAccept is answered. After a crash the store is
 //! exactly at some last accepted block, never between two.
 
 pub mod keys;
 
-use crate::chain::{Block, CodecError, Id};
+use crate::chain::merkle::{self, Tree};
+use crate::chain::{Block, ChainFormat, CodecError, Genesis, Id, Payload, Proof};
 use keys::*;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, Options, WriteBatch,
@@ -28,7 +29,9 @@ pub enum StorageError {
     Corrupt { id: Id, source: CodecError },
     #[error("stored value for {what} is corrupt")]
     CorruptMeta { what: &'static str },
-    #[error("the store holds schema version {found}; this build reads version {SCHEMA_VERSION}")]
+    #[error(
+        "the store holds schema version {found}; this build reads versions {READABLE_SCHEMAS:?}"
+    )]
     Schema { found: u32 },
     #[error("the store belongs to a chain with genesis block {stored}, not {given}: wrong chain_data_dir?")]
     OtherChain { stored: Id, given: Id },
@@ -58,15 +61,16 @@ impl Default for StoreOptions {
 pub struct Store {
     db: DB,
     options: StoreOptions,
+    format: ChainFormat,
 }
 
 impl Store {
     /// Opens (creating if needed) the store under `chain_data_dir`, then makes sure it holds the
-    /// chain that starts with `genesis`: a fresh store gets it written as accepted block 0; an
-    /// existing one must have the same genesis.
+    /// chain that starts with `genesis`: a fresh store gets its block written as accepted block
+    /// 0; an existing one must have the same genesis block (and so the same format).
     pub fn open(
         chain_data_dir: &Path,
-        genesis: &Block,
+        genesis: &Genesis,
         options: StoreOptions,
     ) -> Result<Store, StorageError> {
         let path = chain_data_dir.join(DB_DIR);
@@ -85,9 +89,18 @@ impl Store {
         });
         let db = DB::open_cf_descriptors(&db_options, &path, cfs)
             .map_err(|source| StorageError::Open { path, source })?;
-        let store = Store { db, options };
-        store.check_or_init(genesis)?;
+        let store = Store {
+            db,
+            options,
+            format: genesis.format,
+        };
+        store.check_or_init(&genesis.block())?;
         Ok(store)
+    }
+
+    /// The chain's block format, from its genesis.
+    pub fn format(&self) -> ChainFormat {
+        self.format
     }
 
     fn cf(&self, name: &str) -> &ColumnFamily {
@@ -106,7 +119,7 @@ impl Store {
                         what: "schema version",
                     }
                 })?);
-                if found != SCHEMA_VERSION {
+                if !READABLE_SCHEMAS.contains(&found) {
                     return Err(StorageError::Schema { found });
                 }
                 let stored = self
@@ -118,11 +131,21 @@ impl Store {
                         given: genesis_id,
                     });
                 }
+                if found != SCHEMA_VERSION {
+                    tracing::info!(from = found, to = SCHEMA_VERSION, "store schema upgraded");
+                    let mut batch = WriteBatch::default();
+                    batch.put_cf(
+                        self.cf(CF_META),
+                        META_SCHEMA_VERSION,
+                        SCHEMA_VERSION.to_be_bytes(),
+                    );
+                    self.write(batch)?;
+                }
                 Ok(())
             }
             None => {
                 let mut batch = WriteBatch::default();
-                self.put_accepted(&mut batch, genesis_id, genesis);
+                self.put_accepted(&mut batch, genesis_id, genesis, None)?;
                 batch.put_cf(self.cf(CF_META), META_GENESIS, genesis_id.as_bytes());
                 batch.put_cf(
                     self.cf(CF_META),
@@ -143,14 +166,65 @@ impl Store {
         }
     }
 
-    fn put_accepted(&self, batch: &mut WriteBatch, id: Id, block: &Block) {
+    /// Adds an accepted block to `batch`: the block, its height, where each payload lies, its
+    /// Merkle nodes (from `tree` when verification kept it, else hashed here), the new tip.
+    fn put_accepted(
+        &self,
+        batch: &mut WriteBatch,
+        id: Id,
+        block: &Block,
+        tree: Option<&Tree>,
+    ) -> Result<(), StorageError> {
         batch.put_cf(self.cf(CF_BLOCKS), id.as_bytes(), block.encode());
         batch.put_cf(self.cf(CF_HEIGHTS), height_key(block.height), id.as_bytes());
-        // The first accepted block with a payload is its proof; later repeats don't move it.
-        if self.payload_block(&block.data).ok().flatten().is_none() {
-            batch.put_cf(self.cf(CF_PAYLOADS), block.data, id.as_bytes());
+        let payloads = block.payloads();
+        let count = u32::try_from(payloads.len()).map_err(|_| StorageError::CorruptMeta {
+            what: "payload count",
+        })?;
+        let mut location = PayloadLocation {
+            block_id: id,
+            height: block.height,
+            timestamp: block.timestamp,
+            position: 0,
+            count,
+        };
+        match block.batch() {
+            None => {
+                // TimestampVM chains may accept a payload twice (the Go reference does): the
+                // first block keeps the proof; later repeats don't move it.
+                if self.payload_block(&payloads[0])?.is_none() {
+                    batch.put_cf(self.cf(CF_PAYLOADS), payloads[0], location.encode());
+                }
+            }
+            Some(_) => {
+                // Verification refused payloads already accepted, so every one is new here.
+                for (position, payload) in (0u32..).zip(payloads) {
+                    location.position = position;
+                    batch.put_cf(self.cf(CF_PAYLOADS), payload, location.encode());
+                }
+                if payloads.len() > 1 {
+                    let hashed;
+                    let tree = match tree {
+                        Some(tree) => tree,
+                        None => {
+                            hashed = Tree::new(payloads).expect("a batch holds payloads");
+                            &hashed
+                        }
+                    };
+                    for (level, nodes) in (0u8..).zip(tree.levels()) {
+                        for (index, node) in (0u32..).zip(nodes) {
+                            batch.put_cf(
+                                self.cf(CF_MERKLE),
+                                merkle_key(block.height, level, index),
+                                node,
+                            );
+                        }
+                    }
+                }
+            }
         }
         batch.put_cf(self.cf(CF_META), META_LAST_ACCEPTED, id.as_bytes());
+        Ok(())
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
@@ -164,7 +238,8 @@ impl Store {
     }
 
     /// Records `block` as accepted on top of the current last accepted block, atomically.
-    pub fn accept(&self, id: Id, block: &Block) -> Result<(), StorageError> {
+    /// `tree` is the block's Merkle tree if the caller has it (batched blocks).
+    pub fn accept(&self, id: Id, block: &Block, tree: Option<&Tree>) -> Result<(), StorageError> {
         let last = self.last_accepted_id()?;
         if block.parent != last {
             return Err(StorageError::NotOnTip {
@@ -174,7 +249,7 @@ impl Store {
             });
         }
         let mut batch = WriteBatch::default();
-        self.put_accepted(&mut batch, id, block);
+        self.put_accepted(&mut batch, id, block, tree)?;
         self.write(batch)
     }
 
@@ -198,7 +273,7 @@ impl Store {
     pub fn block(&self, id: &Id) -> Result<Option<Block>, StorageError> {
         match self.db.get_pinned_cf(self.cf(CF_BLOCKS), id.as_bytes())? {
             None => Ok(None),
-            Some(raw) => Block::decode(&raw)
+            Some(raw) => Block::decode(&raw, self.format)
                 .map(Some)
                 .map_err(|source| StorageError::Corrupt { id: *id, source }),
         }
@@ -219,16 +294,96 @@ impl Store {
         }
     }
 
-    /// The accepted block that first included `payload`, if any.
-    pub fn payload_block(&self, payload: &[u8; 32]) -> Result<Option<Id>, StorageError> {
+    fn payload_location(&self, payload: &Payload) -> Result<Option<StoredLocation>, StorageError> {
         match self.db.get_pinned_cf(self.cf(CF_PAYLOADS), payload)? {
             None => Ok(None),
-            Some(raw) => Id::from_slice(&raw)
+            Some(raw) => PayloadLocation::decode(&raw)
                 .map(Some)
                 .ok_or(StorageError::CorruptMeta {
                     what: "payload index",
                 }),
         }
+    }
+
+    /// The accepted block that first included `payload`, if any.
+    pub fn payload_block(&self, payload: &Payload) -> Result<Option<Id>, StorageError> {
+        Ok(self.payload_location(payload)?.map(|l| l.block_id()))
+    }
+
+    /// Those of `payloads` that an accepted block already holds, in order, in one batched read.
+    pub fn accepted_among(&self, payloads: &[Payload]) -> Result<Vec<Payload>, StorageError> {
+        let cf = self.cf(CF_PAYLOADS);
+        let found = self
+            .db
+            .batched_multi_get_cf(cf, payloads.iter().map(|p| &p[..]), false);
+        let mut accepted = Vec::new();
+        for (payload, value) in payloads.iter().zip(found) {
+            if value?.is_some() {
+                accepted.push(*payload);
+            }
+        }
+        Ok(accepted)
+    }
+
+    /// The proof that `payload` is in an accepted block: its location, then the audit path's
+    /// nodes and the root, a few point reads whatever the block's size (no block is read,
+    /// except for a schema 1 payload, whose single-payload block is 82 bytes).
+    pub fn proof(&self, payload: &Payload) -> Result<Option<Proof>, StorageError> {
+        let location = match self.payload_location(payload)? {
+            None => return Ok(None),
+            Some(StoredLocation::Full(location)) => location,
+            Some(StoredLocation::BlockOnly(block_id)) => {
+                let block = self.block(&block_id)?.ok_or(StorageError::CorruptMeta {
+                    what: "payload index names a missing block",
+                })?;
+                PayloadLocation {
+                    block_id,
+                    height: block.height,
+                    timestamp: block.timestamp,
+                    position: 0,
+                    count: 1,
+                }
+            }
+        };
+        let mut proof = Proof {
+            payload: *payload,
+            block_id: location.block_id,
+            height: location.height,
+            timestamp: location.timestamp,
+            root: merkle::leaf_hash(payload),
+            index: location.position.into(),
+            count: location.count.into(),
+            path: Vec::new(),
+        };
+        if location.count > 1 {
+            let positions = merkle::audit_positions(proof.index, proof.count);
+            let top = merkle::depth(proof.count);
+            let keys: Vec<[u8; 13]> = positions
+                .iter()
+                .map(|&(level, node)| (level, node as u32))
+                .chain(std::iter::once((top, 0)))
+                .map(|(level, node)| merkle_key(location.height, level, node))
+                .collect();
+            let mut nodes = Vec::with_capacity(keys.len());
+            for value in self
+                .db
+                .batched_multi_get_cf(self.cf(CF_MERKLE), keys.iter(), false)
+            {
+                let value = value?.ok_or(StorageError::CorruptMeta {
+                    what: "missing merkle node",
+                })?;
+                let node: merkle::Hash =
+                    value[..]
+                        .try_into()
+                        .map_err(|_| StorageError::CorruptMeta {
+                            what: "merkle node",
+                        })?;
+                nodes.push(node);
+            }
+            proof.root = nodes.pop().expect("the root's key was asked for");
+            proof.path = nodes;
+        }
+        Ok(Some(proof))
     }
 
     /// Proves the store can still be written (health checks), in two parts, because either can
@@ -292,44 +447,68 @@ pub enum ProbeError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::genesis_block;
+    use crate::chain::parse_genesis;
+
+    fn single_genesis(data: &[u8]) -> Genesis {
+        parse_genesis(data).unwrap()
+    }
 
     fn child(parent: &Block, data: u8) -> Block {
-        Block {
-            parent: parent.id(),
-            height: parent.height + 1,
-            timestamp: parent.timestamp + 1,
-            data: [data; 32],
-        }
+        Block::single(
+            parent.id(),
+            parent.height + 1,
+            parent.timestamp + 1,
+            [data; 32],
+        )
+    }
+
+    fn open(dir: &Path, genesis: &Genesis) -> Store {
+        Store::open(dir, genesis, StoreOptions::default()).unwrap()
     }
 
     #[test]
     fn fresh_store_holds_genesis_then_resumes_after_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        let genesis = genesis_block(b"hello").unwrap();
-        let one = child(&genesis, 1);
+        let genesis = single_genesis(b"hello");
+        let block0 = genesis.block();
+        let one = child(&block0, 1);
         {
-            let store = Store::open(dir.path(), &genesis, StoreOptions::default()).unwrap();
-            assert_eq!(store.last_accepted().unwrap(), (genesis.id(), genesis));
-            store.accept(one.id(), &one).unwrap();
+            let store = open(dir.path(), &genesis);
+            assert_eq!(
+                store.last_accepted().unwrap(),
+                (block0.id(), block0.clone())
+            );
+            store.accept(one.id(), &one, None).unwrap();
         }
-        let store = Store::open(dir.path(), &genesis, StoreOptions::default()).unwrap();
-        assert_eq!(store.last_accepted().unwrap(), (one.id(), one));
+        let store = open(dir.path(), &genesis);
+        assert_eq!(store.last_accepted().unwrap(), (one.id(), one.clone()));
         assert_eq!(store.block_id_at_height(1).unwrap(), Some(one.id()));
-        assert_eq!(store.block_id_at_height(0).unwrap(), Some(genesis.id()));
+        assert_eq!(store.block_id_at_height(0).unwrap(), Some(block0.id()));
         assert_eq!(store.block_id_at_height(2).unwrap(), None);
         assert_eq!(store.payload_block(&[1; 32]).unwrap(), Some(one.id()));
         assert_eq!(store.block(&Id([9; 32])).unwrap(), None);
+        // The trivial proof of a single-payload block.
+        let proof = store.proof(&[1; 32]).unwrap().unwrap();
+        assert_eq!(
+            (proof.block_id, proof.height, proof.count),
+            (one.id(), 1, 1)
+        );
+        assert!(proof.path.is_empty() && proof.path_is_valid());
+        assert_eq!(store.proof(&[2; 32]).unwrap(), None);
     }
 
     #[test]
     fn another_genesis_is_another_chain() {
         let dir = tempfile::tempdir().unwrap();
-        let genesis = genesis_block(b"a").unwrap();
-        drop(Store::open(dir.path(), &genesis, StoreOptions::default()).unwrap());
-        let other = genesis_block(b"b").unwrap();
+        drop(open(dir.path(), &single_genesis(b"a")));
         assert!(matches!(
-            Store::open(dir.path(), &other, StoreOptions::default()),
+            Store::open(dir.path(), &single_genesis(b"b"), StoreOptions::default()),
+            Err(StorageError::OtherChain { .. })
+        ));
+        // The same data as a batched chain is another chain too.
+        let batched = parse_genesis(br#"{"format": "batched", "data": "a"}"#).unwrap();
+        assert!(matches!(
+            Store::open(dir.path(), &batched, StoreOptions::default()),
             Err(StorageError::OtherChain { .. })
         ));
     }
@@ -337,15 +516,78 @@ mod tests {
     #[test]
     fn accept_must_extend_the_tip() {
         let dir = tempfile::tempdir().unwrap();
-        let genesis = genesis_block(b"a").unwrap();
-        let store = Store::open(dir.path(), &genesis, StoreOptions::default()).unwrap();
-        let one = child(&genesis, 1);
-        let sibling = child(&genesis, 2);
-        store.accept(one.id(), &one).unwrap();
+        let genesis = single_genesis(b"a");
+        let store = open(dir.path(), &genesis);
+        let one = child(&genesis.block(), 1);
+        let sibling = child(&genesis.block(), 2);
+        store.accept(one.id(), &one, None).unwrap();
         assert!(matches!(
-            store.accept(sibling.id(), &sibling),
+            store.accept(sibling.id(), &sibling, None),
             Err(StorageError::NotOnTip { .. })
         ));
         assert_eq!(store.last_accepted_id().unwrap(), one.id());
+    }
+
+    fn payloads(count: u32, salt: u8) -> Vec<Payload> {
+        (0..count)
+            .map(|i| crate::chain::Id::sha256(&[&i.to_be_bytes()[..], &[salt]].concat()).0)
+            .collect()
+    }
+
+    #[test]
+    fn batched_blocks_prove_every_payload_from_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = parse_genesis(br#"{"format": "batched", "data": "docs"}"#).unwrap();
+        let store = open(dir.path(), &genesis);
+        let mut parent = genesis.block();
+        for (count, salt) in [(1, 1), (2, 2), (3, 3), (1000, 4)] {
+            let batch = payloads(count, salt);
+            let block =
+                Block::batched(parent.id(), parent.height + 1, 1_700_000_000, batch.clone())
+                    .unwrap();
+            store.accept(block.id(), &block, None).unwrap();
+            assert_eq!(store.accepted_among(&batch).unwrap(), batch);
+            for (index, payload) in batch.iter().enumerate() {
+                let proof = store.proof(payload).unwrap().unwrap();
+                assert!(proof.path_is_valid(), "{index} of {count}");
+                assert_eq!(proof.root, block.root());
+                assert_eq!((proof.index, proof.count), (index as u64, u64::from(count)));
+                assert_eq!(proof.block_id, block.id());
+            }
+            parent = block;
+        }
+        assert!(store.accepted_among(&payloads(5, 9)).unwrap().is_empty());
+        // Reopened, the chain reads its batched blocks back.
+        drop(store);
+        let store = open(dir.path(), &genesis);
+        assert_eq!(store.last_accepted().unwrap(), (parent.id(), parent));
+    }
+
+    #[test]
+    fn a_schema_1_store_is_read_and_marked_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = single_genesis(b"old");
+        let one = child(&genesis.block(), 1);
+        {
+            let store = open(dir.path(), &genesis);
+            store.accept(one.id(), &one, None).unwrap();
+            // What schema 1 wrote: the block ID alone, and version 1.
+            let mut batch = WriteBatch::default();
+            batch.put_cf(store.cf(CF_PAYLOADS), [1u8; 32], one.id().as_bytes());
+            batch.put_cf(store.cf(CF_META), META_SCHEMA_VERSION, 1u32.to_be_bytes());
+            store.write(batch).unwrap();
+        }
+        let store = open(dir.path(), &genesis);
+        let proof = store.proof(&[1; 32]).unwrap().unwrap();
+        assert_eq!(
+            (proof.block_id, proof.height, proof.timestamp),
+            (one.id(), 1, 1)
+        );
+        assert!(proof.path_is_valid());
+        let version = store
+            .db
+            .get_cf(store.cf(CF_META), META_SCHEMA_VERSION)
+            .unwrap();
+        assert_eq!(version.unwrap(), SCHEMA_VERSION.to_be_bytes());
     }
 }

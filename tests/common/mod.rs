@@ -114,6 +114,24 @@ pub async fn start_node(
     start_chain_on(process, node, network, chain_data_dir, config).await
 }
 
+/// [`start_node`] on a chain of its own: `genesis` instead of [`GENESIS`] (e.g. a batched
+/// chain's JSON genesis, `{"format": "batched", ...}`), and `config` as the chain config.
+pub async fn start_node_with_genesis(
+    name: &str,
+    node: NodeId,
+    network: &Network,
+    chain_data_dir: &Path,
+    genesis: &[u8],
+    config: &str,
+) -> TestNode {
+    let process = launch(name).await;
+    start_chain_with(process, node, network, chain_data_dir, |params| {
+        params.genesis_bytes = genesis.to_vec();
+        params.config_bytes = config.as_bytes().to_vec();
+    })
+    .await
+}
+
 /// [`start_node`] on a plugin the test launched itself (e.g. with [`LaunchOptions::output`] set):
 /// its own NodeServices, StartChain, joining `network`, and the HTTP gateway, all playing the
 /// process's profile.
@@ -274,16 +292,74 @@ pub async fn stop_plugin(process: &PluginProcess, client: &VmClient, shutdown: &
 
 /// A JSON-RPC 2.0 request over real HTTP.
 pub async fn json_rpc(url: &str, method: &str, params: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    post_json(
+        url,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}),
+    )
+    .await
+}
+
+/// POSTs a JSON body (one JSON-RPC request, or a batch of them) and reads the JSON reply.
+pub async fn post_json(url: &str, body: &Value) -> Value {
     reqwest::Client::new()
         .post(url)
-        .json(&body)
+        .json(body)
         .send()
         .await
         .expect("HTTP request")
         .json()
         .await
         .expect("JSON reply")
+}
+
+/// The accepted block ID at `height` on `node`, or `None` (NOT_FOUND).
+pub async fn id_at_height(node: &TestNode, height: u64) -> Option<Id> {
+    let reply = node
+        .client
+        .get_block_id_at_height(pb::GetBlockIdAtHeightRequest { height })
+        .await
+        .expect("GetBlockIDAtHeight");
+    if reply.err == pb::Error::NotFound as i32 {
+        return None;
+    }
+    assert_eq!(reply.err, 0, "{}: height {height}", node.node_id);
+    Some(Id::from_slice(&reply.blk_id).expect("32-byte ID"))
+}
+
+/// GetBlock's `err` for `id` (the call itself must succeed).
+pub async fn get_block_err(node: &TestNode, id: Id) -> i32 {
+    node.client
+        .get_block(pb::GetBlockRequest { id: id.0.to_vec() })
+        .await
+        .expect("GetBlock answers with an OK status")
+        .err
+}
+
+/// Waits (at most ~2 s) until `check` holds.
+pub async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The gRPC status of a call that must fail.
+pub fn refused<T: std::fmt::Debug>(
+    what: &str,
+    result: Result<T, stampvm::host::HostError>,
+) -> (tonic::Code, String) {
+    match result {
+        Ok(answer) => panic!("{what}: expected an error status, got {answer:?}"),
+        Err(error) => {
+            let status = error
+                .status()
+                .unwrap_or_else(|| panic!("{what}: expected a gRPC status, got {error}"));
+            (status.code(), status.message().to_string())
+        }
+    }
 }
 
 /// Raw HTTP POST with a given content type; returns (status, body).
