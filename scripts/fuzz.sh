@@ -18,7 +18,8 @@ REGRESSIONS_ONLY=
 if [ "${1:-}" = --regressions ]; then REGRESSIONS_ONLY=1; shift; fi
 SECONDS_EACH="${1:-60}"
 shift || true
-ALL_TARGETS=(block_parse jsonrpc_body static_api gossip_decode genesis chain_config wire_readers)
+ALL_TARGETS=(block_parse jsonrpc_body static_api gossip_decode genesis chain_config wire_readers
+    proof_json merkle)
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 
 case "$SECONDS_EACH" in
@@ -64,13 +65,23 @@ seed_corpora() {
     # shared/spec/vectors.md 2.1 and 2.2: the genesis block `hello` and its child.
     seed "$c/block_parse" genesis 000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000068656c6c6f000000000000000000000000000000000000000000000000000000
     seed "$c/block_parse" child 0000904cbd92a440ae4a18fec29f08b5bbbe40108ec5f5de82f245145e0c8626aedf0000000000000001000000006553f1008f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941
+    # src/chain/batched.rs's layout vector: payloads SHA-256(0x01), SHA-256(0x02) on parent 09..09.
+    seed "$c/block_parse" batched 000109090909090909090909090909090909090909090909090909090909090909090000000000000005000000006553f10000c30d52856f3a163b8c3f1f55d6e1bebfb7a73a231e10df0de72daf32213338000000024bf5122f344554c53bde2ebb8cd2b7e3d1600ad631c385a5d7cce23c7785459adbc1b4c900ffe48d575b5da5c638040125f65db0fe3e24494b76ea986457d986
     seed_text "$c/jsonrpc_body" propose '{"jsonrpc":"2.0","id":1,"method":"timestampvm.proposeBlock","params":{"data":"0x8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941cc82d1c2"}}'
     seed_text "$c/jsonrpc_body" get '{"jsonrpc":"2.0","id":"x","method":"timestampvm.getBlock","params":[{"id":"26YwkG2RtzBa9pP5pj9qDvjYbw19PtF7ajT75hDZ3FTs4Waurp","encoding":"hex"}]}'
     seed_text "$c/jsonrpc_body" batch '[{"jsonrpc":"2.0","id":1,"method":"timestampvm.getBlockByHeight","params":{"height":"1"}},{"jsonrpc":"2.0","method":"timestampvm.mempoolSize"},{"jsonrpc":"2.0","id":null,"method":"timestampvm.lastAccepted","params":null}]'
+    seed_text "$c/jsonrpc_body" propose_batch '{"jsonrpc":"2.0","id":1,"method":"timestampvm.proposeBatch","params":{"data":["0x8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941cc82d1c2","0x68656c6c6f000000000000000000000000000000000000000000000000000000f0fcde20","261QTdfYaiddWZC8hcor1LkTGANKHWkQpCXgFvw4MwDKJ5LDWh"],"encoding":"hex"}}'
+    # Taken, already accepted, duplicate and mempool full (capacity 4) in one batch; a proof
+    # not yet accepted (pending) and unknown. The fuzz backend's chains: fuzz/src/backend.rs.
+    seed_text "$c/jsonrpc_body" propose_batch_full '{"jsonrpc":"2.0","id":1,"method":"timestampvm.proposeBatch","params":{"data":["0x8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941cc82d1c2","0x03030303030303030303030303030303030303030303030303030303030303034eca090b","0x03030303030303030303030303030303030303030303030303030303030303034eca090b","0x04040404040404040404040404040404040404040404040404040404040404045abab8ed","0x05050505050505050505050505050505050505050505050505050505050505054834e77c","0x060606060606060606060606060606060606060606060606060606060606060668e29d81","0x0707070707070707070707070707070707070707070707070707070707070707c6d294e0"]}}'
+    seed_text "$c/jsonrpc_body" pending_proof '[{"jsonrpc":"2.0","id":1,"method":"timestampvm.proposeBlock","params":{"data":"0x03030303030303030303030303030303030303030303030303030303030303034eca090b"}},{"jsonrpc":"2.0","id":2,"method":"timestampvm.getProof","params":{"data":"0x03030303030303030303030303030303030303030303030303030303030303034eca090b"}},{"jsonrpc":"2.0","id":3,"method":"timestampvm.getProof","params":{"data":"0x04040404040404040404040404040404040404040404040404040404040404045abab8ed"}}]'
+    seed_text "$c/jsonrpc_body" get_proof '{"jsonrpc":"2.0","id":1,"method":"timestampvm.getProof","params":{"data":"0x8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941cc82d1c2","encoding":"cb58"}}'
     seed_text "$c/static_api" encode '{"jsonrpc":"2.0","id":1,"method":"timestampvm.encode","params":{"data":"hello","encoding":"hexc","length":32}}'
     seed_text "$c/static_api" decode '[{"jsonrpc":"2.0","id":2,"method":"timestampvm.decode","params":{"bytes":"0x68656c6c6f","encoding":"hexnc"}}]'
     seed "$c/gossip_decode" one 0100010000000000000000000000000000000000000000000000000000000000000000
     seed "$c/genesis" hello 68656c6c6f
+    seed_text "$c/genesis" batched '{"format":"batched","data":"docs","maxBatch":64}'
+    seed_text "$c/genesis" single_json '{"format":"single","data":"hello"}'
     seed_text "$c/chain_config" full '{"build-interval-ms":250,"mempool-capacity":10,"gossip-batch-size":8,"gossip-flush-ms":5,"gossip-validators":3,"gossip-peer-rate":100,"log-level":"debug","log-format":"json","metrics-addr":"127.0.0.1:9100","rocksdb-cache-mb":8,"rocksdb-sync-writes":false}'
     # First byte: 0 InitializeRequest, 1 Handler, 2 SendAppGossipMsg, 3 ReadResponse
     # (vectors.md section 4 and the wire modules' tests).
@@ -80,12 +91,24 @@ seed_corpora() {
     seed "$c/wire_readers" handler29 010a042f727063120f3132372e302e302e313a3430303032
     seed "$c/wire_readers" gossip35 020a14000000000000000000000000000000000000000010012a03010001
     seed "$c/wire_readers" read42 030a026869120708011203454f46
+    # A getProof result (leaf 0 of 3 in the jsonrpc_body backend's batched chain), the same in
+    # its whole JSON-RPC reply, and the trivial proof of vectors.md 2.2's single-payload child.
+    local proof='{"data":"0x8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941cc82d1c2","blockID":"2Q4LtiBQiCPT2uDW6MroUGyeuNrnP1iZttMYDeCbBuPaYyf4T8","height":"1","timestamp":"1700000000","root":"0x94c16bb2f4f631767b83e5605b46d597822a4b788fc36b1d5ccceb94a0dc3a6b","index":0,"count":3,"path":["0xdcffe786ded16d283c663846ad0c4ff26558fccde36ca9d30b2ea19eade9fc0e","0xcba8c596120bdb69debbd923d92cba948bde7c7d06a465a1bb7d98d3116038fa"],"format":"batched"}'
+    seed_text "$c/proof_json" batched "$proof"
+    seed_text "$c/proof_json" reply '{"jsonrpc":"2.0","result":'"$proof"',"id":1}'
+    seed_text "$c/proof_json" single '{"data":"261QTdfYaiddWZC8hcor1LkTGANKHWkQpCXgFvw4MwDKJ5LDWh","blockID":"2C7r6YFmQbZpRNEbqk9Mspqx9hGdZYSTWWg8RwHY4rt3x79rxM","height":"1","timestamp":"1700000000","root":"0x7b70cf63287375a7aa86e9d0ea1cd3c046558b24d0c53ac4b7a03cfc9cbe21e1","index":0,"count":1,"path":[],"format":"single"}'
+    seed_text "$c/proof_json" rpc_error '{"jsonrpc":"2.0","error":{"code":-32001,"message":"not yet accepted","data":null},"id":1}'
+    # merkle: two bytes of leaf count (mod 300, plus 1), then the bytes the leaves are cut from.
+    seed "$c/merkle" three 0002000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+    seed "$c/merkle" many 012b8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941ff
 }
 
 dict_for() {
     case "$1" in
         jsonrpc_body|static_api) echo "-dict=fuzz/dicts/jsonrpc.dict" ;;
         chain_config) echo "-dict=fuzz/dicts/config.dict" ;;
+        proof_json) echo "-dict=fuzz/dicts/proof.dict" ;;
+        genesis) echo "-dict=fuzz/dicts/genesis.dict" ;;
         *) echo "" ;;
     esac
 }

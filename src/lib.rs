@@ -1,15 +1,20 @@
 //! stampvm: a timestamp-server virtual machine for Avalanche, shipped as an rpcchainvm plugin.
 //!
 //! The node (AvalancheGo or luxd) launches the binary, the plugin announces itself over gRPC, and
-//! the node drives it: each accepted block proves that a 32-byte payload existed at its time.
+//! the node drives it: each accepted block proves that its 32-byte payloads existed at its time
+//! (one per block on a TimestampVM chain; up to `maxBatch` under a Merkle root on a batched chain,
+//! each with its own proof).
 //!
 //! # Layout
-//! - [`chain`]: the pure domain — IDs and CB58, the 82-byte block codec, verification, genesis.
-//! - [`storage`]: RocksDB — column families, the one atomic write batch per accept, reopen.
+//! - [`chain`]: the pure domain — IDs and CB58, both block codecs (the 82-byte TimestampVM block,
+//!   the batched block), the Merkle tree and proofs, verification, genesis (which picks the format).
+//! - [`storage`]: RocksDB — column families, the one atomic write batch per accept (with the
+//!   payload index and Merkle pages that serve proofs), reopen.
 //! - [`actors`]: mempool, builder, chain and gossip actors (ractor); they own all mutable state.
 //! - [`rpc`]: the plugin's gRPC face — handshake, the `vm.VM` and `http.HTTP` services, clients of
 //!   the node's services, and [`rpc::protocol`], the one place that knows protocol numbers.
-//! - [`api`]: the JSON-RPC methods (`timestampvm.*`) behind `http.HTTP`.
+//! - [`api`]: the JSON-RPC methods (`timestampvm.*`) behind `http.HTTP`, and the one JSON form
+//!   of a proof ([`api::proof_json`]) that `getProof` writes and `stampvm verify-proof` reads.
 //! - [`host`]: the node's side in Rust — runtime server, app sender, a VM client that calls in the
 //!   node's order, an HTTP gateway. Drives `stampvm dev`, the tests and the benches.
 //! - [`plugin`]: plugin mode end to end — handshake, serving, signals and exit.

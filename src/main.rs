@@ -15,7 +15,8 @@ use std::path::PathBuf;
 const ABOUT: &str = "\
 stampvm: a timestamp-server virtual machine for Avalanche L1s (subnets).
 
-Each block proves that a 32-byte payload (typically a document hash) existed at the block's time.
+Each block proves that 32-byte payloads (document hashes) existed at its time: one per block, or
+thousands on a batched chain, each with a small proof anyone can check offline.
 The binary is an rpcchainvm plugin: copy it into AvalancheGo's plugin directory, named by the VM ID
 (`stampvm vm-id stampvm`), and the node launches it for every chain of that VM. It then speaks
 gRPC with the node; you don't run it by hand in that role.
@@ -25,6 +26,7 @@ By hand:
                               http://127.0.0.1:9650/ext/bc/<chainID>/rpc
   stampvm dev --protocol N    the same, played as the node of RPCChainVM protocol N (add --luxd
                               for luxd's numbers 30, 35, 43)
+  stampvm dev --genesis '{\"format\":\"batched\"}'   the same, a batched chain (README)
   stampvm bench               load a local chain through its HTTP API and report proposals/s,
                               payloads finalized/s, block cycle, plugin RSS (any plugin: --plugin)
   stampvm verify-proof --proof FILE [--block-id ID] [--rpc URL]
@@ -77,7 +79,9 @@ struct DevArgs {
     /// Address of the HTTP API (the node's usual port).
     #[arg(long, default_value = "127.0.0.1:9650")]
     http: std::net::SocketAddr,
-    /// Genesis data of the chain (at most 32 bytes); a different genesis is a different chain.
+    /// Genesis of the chain: data of at most 32 bytes (a TimestampVM chain), or a batched chain's
+    /// JSON, e.g. '{"format":"batched","data":"docs","maxBatch":4096}' (README, "Batched
+    /// chains"). A different genesis is a different chain.
     #[arg(long, default_value = "stampvm dev chain")]
     genesis: String,
     /// Chain config JSON passed to the plugin as the node would (see README).

@@ -5,18 +5,34 @@
 mod common;
 
 use serde_json::Value;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[test]
 fn bench_runs_end_to_end_and_prints_its_figures() {
     let mut child = std::process::Command::new(common::plugin_binary())
-        .args(["bench", "--duration", "2", "--clients", "4", "--json"])
+        .args([
+            "bench",
+            "--duration",
+            "2",
+            "--clients",
+            "4",
+            "--proofs",
+            "50",
+            "--json",
+        ])
         .env_clear()
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("stampvm bench starts");
+    // Drained as it runs: the plugin logs every block on stderr, more than a pipe holds.
+    let (stdout, stderr) = (Arc::new(Mutex::new(String::new())), Arc::default());
+    let readers = [
+        common::collect(child.stdout.take().unwrap(), stdout.clone()),
+        common::collect(child.stderr.take().unwrap(), Arc::clone(&stderr)),
+    ];
     // The bench caps itself (duration + 90 s); this bound only keeps a hung run from hanging CI.
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     while child.try_wait().unwrap().is_none() {
@@ -26,10 +42,14 @@ fn bench_runs_end_to_end_and_prints_its_figures() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let status = child.wait().unwrap();
+    // The readers end when the pipes close: the bench and its plugin are gone.
+    for reader in readers {
+        reader.join().unwrap();
+    }
+    let stdout = stdout.lock().unwrap().clone();
+    let stderr: String = stderr.lock().unwrap().clone();
+    assert!(status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("proposals accepted"), "{stdout}");
     assert!(stdout.contains("block cycle"), "{stdout}");
 

@@ -7,7 +7,8 @@ use crate::api::{BlockStatus, BlockView};
 use crate::chain::batched::first_shared;
 use crate::chain::merkle::Tree;
 use crate::chain::{
-    verify_body, verify_child, Block, ChainFormat, Id, ParentStatus, Payload, VerifyError,
+    verify_body, verify_child, Batch, Block, Body, ChainFormat, Id, ParentStatus, Payload,
+    VerifyError,
 };
 use crate::storage::{StorageError, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -129,6 +130,13 @@ impl ChainState {
     }
 
     fn verify(&mut self, block: Block) -> Result<BlockView, ChainError> {
+        self.verify_with(block, None)
+    }
+
+    /// Verification; `built` is the tree of a block [`ChainState::build`] just made from
+    /// payloads it checked against this same state (within this one message), so the batch
+    /// rules hold by construction and are not paid for twice. Peers' blocks always get `None`.
+    fn verify_with(&mut self, block: Block, built: Option<Tree>) -> Result<BlockView, ChainError> {
         let started = Instant::now();
         let id = block.id();
         if let Some(known) = self.lookup(&id)? {
@@ -144,9 +152,15 @@ impl ChainState {
             crate::clock::unix_now(),
         )
         .map_err(|reason| ChainError::Invalid { id, reason })?;
-        let tree = verify_body(&block, self.format)
-            .map_err(|reason| ChainError::Invalid { id, reason })?;
-        self.check_not_included(id, &block)?;
+        let tree = match built {
+            Some(tree) => Some(tree),
+            None => {
+                let tree = verify_body(&block, self.format)
+                    .map_err(|reason| ChainError::Invalid { id, reason })?;
+                self.check_not_included(id, &block)?;
+                tree
+            }
+        };
         if let Some(tree) = tree {
             self.trees.insert(id, tree);
         }
@@ -271,15 +285,27 @@ impl ChainState {
         let height = parent.block.height + 1;
         // Never before the parent, or our own block would fail verification.
         let timestamp = crate::clock::unix_now().max(parent.block.timestamp);
-        let block = match self.format {
+        let (block, tree) = match self.format {
             ChainFormat::Single => {
                 let data = *payloads.first().ok_or(ChainError::NothingNew)?;
-                Block::single(parent.id, height, timestamp, data)
+                (Block::single(parent.id, height, timestamp, data), None)
             }
-            ChainFormat::Batched { .. } => Block::batched(parent.id, height, timestamp, payloads)
-                .ok_or(ChainError::NothingNew)?,
+            ChainFormat::Batched { .. } => {
+                let tree = Tree::new(&payloads).ok_or(ChainError::NothingNew)?;
+                let body = Body::Batched(Batch {
+                    root: tree.root(),
+                    payloads: payloads.into(),
+                });
+                let block = Block {
+                    parent: parent.id,
+                    height,
+                    timestamp,
+                    body,
+                };
+                (block, Some(tree))
+            }
         };
-        let view = self.verify(block)?;
+        let view = self.verify_with(block, tree)?;
         Ok(Built { view, left_out })
     }
 

@@ -6,14 +6,20 @@ use crate::chain::gossip::{decode_gossip, encode_gossip, MAX_GOSSIP_PAYLOADS};
 use crate::chain::NodeId;
 use crate::rpc::engine::NodeClients;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 type Payload = [u8; 32];
 
+/// Local payloads waiting to be gossiped, at most. Gossip is best effort (peers also learn
+/// payloads from our blocks): when the node's AppSender cannot keep up with the API, the oldest
+/// are dropped and counted, rather than queueing without bound.
+pub const MAX_OUTGOING: usize = 65_536;
+
 pub enum GossipMsg {
-    /// The mempool accepted a local payload: send it to peers with the next batch.
-    Outgoing(Payload),
+    /// The mempool accepted these local payloads: send them to peers with the next batches.
+    /// One message per request, not per payload, so a proposeBatch of thousands costs one.
+    Outgoing(Vec<Payload>),
     /// Timer: send what has been collected.
     Flush,
     /// A peer's AppGossip bytes, untrusted.
@@ -39,7 +45,7 @@ struct PeerBudget {
 
 pub struct GossipState {
     args: GossipArgs,
-    outgoing: Vec<Payload>,
+    outgoing: VecDeque<Payload>,
     mempool: Option<ActorRef<MempoolMsg>>,
     budgets: HashMap<NodeId, PeerBudget>,
 }
@@ -102,7 +108,7 @@ impl Actor for GossipActor {
         myself.send_interval(args.flush_every, || GossipMsg::Flush);
         Ok(GossipState {
             args,
-            outgoing: Vec::new(),
+            outgoing: VecDeque::new(),
             mempool: None,
             budgets: HashMap::new(),
         })
@@ -115,8 +121,14 @@ impl Actor for GossipActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            GossipMsg::Outgoing(payload) => {
-                state.outgoing.push(payload);
+            GossipMsg::Outgoing(payloads) => {
+                state.outgoing.extend(payloads);
+                let excess = state.outgoing.len().saturating_sub(MAX_OUTGOING);
+                if excess > 0 {
+                    state.outgoing.drain(..excess);
+                    metrics::counter!(crate::metrics::PAYLOADS_GOSSIP_DROPPED_TOTAL)
+                        .increment(excess as u64);
+                }
                 if state.outgoing.len() >= state.args.batch_size {
                     state.flush().await;
                 }

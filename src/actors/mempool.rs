@@ -5,8 +5,8 @@
 
 use crate::actors::gossip::GossipMsg;
 use crate::api::{MempoolStats, ProposeError};
-use crate::chain::{NodeId, Payload};
-use crate::storage::Store;
+use crate::chain::{Id, NodeId, Payload};
+use crate::storage::{StorageError, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -71,7 +71,15 @@ impl MempoolState {
     /// The admission rules shared by local and peer payloads. Peers may fill the mempool only
     /// up to [`peer_limit`]: the rest is kept for this node's own API, so a peer gossiping
     /// faster than blocks drain cannot get every local proposal refused.
-    fn admit(&mut self, payload: Payload, from_peer: bool) -> Result<(), ProposeError> {
+    ///
+    /// `accepted_in` says which accepted block holds the payload; it is asked last, only for a
+    /// payload that passed the other rules (a caller with many payloads reads them in one batch).
+    fn admit(
+        &mut self,
+        payload: Payload,
+        from_peer: bool,
+        accepted_in: impl FnOnce() -> Result<Option<Id>, StorageError>,
+    ) -> Result<(), ProposeError> {
         if self.holds(&payload) {
             return Err(ProposeError::Duplicate);
         }
@@ -84,7 +92,7 @@ impl MempoolState {
                 capacity: self.args.capacity,
             });
         }
-        match self.args.store.payload_block(&payload) {
+        match accepted_in() {
             Ok(Some(block)) => return Err(ProposeError::AlreadyAccepted(block)),
             Ok(None) => {}
             Err(e) => {
@@ -104,13 +112,53 @@ impl MempoolState {
 
     /// A local proposal: admitted and gossiped, or refused and counted.
     fn propose(&mut self, payload: Payload) -> Result<(), ProposeError> {
-        let outcome = self.admit(payload, false);
+        let store = self.args.store.clone();
+        let outcome = self.propose_known(payload, || store.payload_block(&payload));
+        if outcome.is_ok() {
+            self.gossip(vec![payload]);
+        }
+        outcome
+    }
+
+    /// Many local proposals, in order; the store is read once for all of them, and those taken
+    /// go to gossip in one message.
+    fn propose_many(&mut self, payloads: Vec<Payload>) -> Vec<Result<(), ProposeError>> {
+        let accepted = self.args.store.payload_blocks(&payloads);
+        let mut taken = Vec::with_capacity(payloads.len());
+        let outcomes = payloads
+            .into_iter()
+            .enumerate()
+            .map(|(i, payload)| {
+                let known = match &accepted {
+                    Ok(blocks) => Ok(blocks[i]),
+                    Err(e) => Err(e.clone()),
+                };
+                let outcome = self.propose_known(payload, || known);
+                if outcome.is_ok() {
+                    taken.push(payload);
+                }
+                outcome
+            })
+            .collect();
+        self.gossip(taken);
+        outcomes
+    }
+
+    /// Gossip is best effort: a dead gossip actor must not refuse proposals.
+    fn gossip(&self, payloads: Vec<Payload>) {
+        if !payloads.is_empty() {
+            let _ = self.args.gossip.cast(GossipMsg::Outgoing(payloads));
+        }
+    }
+
+    fn propose_known(
+        &mut self,
+        payload: Payload,
+        accepted_in: impl FnOnce() -> Result<Option<Id>, StorageError>,
+    ) -> Result<(), ProposeError> {
+        let outcome = self.admit(payload, false, accepted_in);
         match &outcome {
-            Ok(()) => {
-                metrics::counter!(crate::metrics::PAYLOADS_PROPOSED_TOTAL).increment(1);
-                // Gossip is best effort: a dead gossip actor must not refuse proposals.
-                let _ = self.args.gossip.cast(GossipMsg::Outgoing(payload));
-            }
+            Ok(()) => metrics::counter!(crate::metrics::PAYLOADS_PROPOSED_TOTAL).increment(1),
             Err(reason) => refused(reason),
         }
         outcome
@@ -158,19 +206,16 @@ impl Actor for MempoolActor {
                 let _ = reply.send(state.propose(payload));
             }
             MempoolMsg::ProposeMany(payloads, reply) => {
-                let outcomes = payloads
-                    .into_iter()
-                    .map(|payload| state.propose(payload))
-                    .collect();
-                let _ = reply.send(outcomes);
+                let _ = reply.send(state.propose_many(payloads));
             }
             MempoolMsg::Holds(payload, reply) => {
                 let _ = reply.send(state.holds(&payload));
             }
             MempoolMsg::FromPeer(peer, payloads) => {
                 let mut taken = 0usize;
+                let store = state.args.store.clone();
                 for payload in payloads {
-                    match state.admit(payload, true) {
+                    match state.admit(payload, true, || store.payload_block(&payload)) {
                         Ok(()) => taken += 1,
                         Err(reason) => refused(&reason),
                     }

@@ -64,6 +64,10 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=65_536))]
     batch: Option<u32>,
+    /// After the load, time this many `timestampvm.getProof` calls (payloads the API took early
+    /// enough to be in blocks, one request at a time, 10 s at most). stampvm only; 0 for none.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    proofs: u64,
 }
 
 impl BenchArgs {
@@ -93,6 +97,11 @@ impl BenchArgs {
             config,
             json: self.json,
             batch: self.batch.map(|n| n as usize),
+            // timestampvm-rs has no getProof.
+            proofs: match api {
+                ApiKind::Stampvm => self.proofs,
+                ApiKind::TimestampvmRs => 0,
+            },
         })
     }
 }

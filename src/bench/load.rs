@@ -8,6 +8,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
+use stampvm::api::data::{format_payload, Encoding};
 use stampvm::chain::Id;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,9 +81,35 @@ pub struct Tally {
     first_error: Mutex<Option<String>>,
     /// Payloads handed out so far (the counter they are derived from).
     next: AtomicU64,
+    /// Counters of payloads the API took, in the order taken (at most [`TAKEN_SAMPLE`]): what
+    /// the getProof timing asks for, so it times proofs, not refusals.
+    taken: Mutex<Vec<u64>>,
 }
 
+/// The getProof timing stops after this long, whatever its count (a slow debug build, a loaded
+/// machine): it reports what it timed.
+const PROOF_BUDGET: Duration = Duration::from_secs(10);
+
+/// Most taken payloads remembered for the getProof timing.
+const TAKEN_SAMPLE: usize = 100_000;
+
 impl Tally {
+    fn remember_taken(&self, n: u64) {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        if taken.len() < TAKEN_SAMPLE {
+            taken.push(n);
+        }
+    }
+
+    /// The first `count` remembered taken payloads (fewer if fewer were remembered).
+    pub fn taken_first(&self, count: u64) -> Vec<u64> {
+        let taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        let count = usize::try_from(count)
+            .unwrap_or(usize::MAX)
+            .min(taken.len());
+        taken[..count].to_vec()
+    }
+
     /// Counts a proposeBatch reply: each payload taken or refused.
     fn record_batch(&self, accepted: u64, refused: u64) {
         self.accepted.fetch_add(accepted, Ordering::Relaxed);
@@ -158,8 +185,19 @@ async fn client(plan: Arc<Plan>, tally: Arc<Tally>) -> Vec<Duration> {
                 Ok(Ok(reply)) => {
                     latencies.push(started.elapsed());
                     match reply {
-                        Judged::One(outcome) => tally.record(outcome),
-                        Judged::Many { accepted, refused } => tally.record_batch(accepted, refused),
+                        Judged::One(outcome) => {
+                            if outcome == Outcome::Accepted {
+                                tally.remember_taken(n);
+                            }
+                            tally.record(outcome)
+                        }
+                        Judged::Many { accepted, refused } => {
+                            // Wholly taken: its first payload is known to be in the mempool.
+                            if refused == 0 {
+                                tally.remember_taken(n);
+                            }
+                            tally.record_batch(accepted, refused)
+                        }
                     }
                 }
                 Ok(Err(error)) if error.keeps_connection() => tally.fail(error),
@@ -248,6 +286,40 @@ pub async fn payloads_in_blocks(
             .ok_or_else(|| format!("block {height} has no payload count: {reply}"))?;
     }
     Ok(total)
+}
+
+/// Times `timestampvm.getProof` for `count` of the payloads in `taken` (spread evenly), one
+/// request at a time on one connection. Returns the latencies of the proven ones and how many
+/// got no proof.
+pub async fn proof_latencies(
+    plan: &Plan,
+    count: u64,
+    taken: &[u64],
+) -> Result<(Vec<Duration>, u64), String> {
+    let mut sender = connect(plan.addr).await.map_err(|e| e.to_string())?;
+    let (mut latencies, mut unproven) = (Vec::new(), 0);
+    let step = (taken.len() / count.max(1) as usize).max(1);
+    let stop_by = Instant::now() + PROOF_BUDGET;
+    for &n in taken.iter().step_by(step).take(count as usize) {
+        if Instant::now() > stop_by {
+            break;
+        }
+        let data = format_payload(&payload(plan.nonce, n), Encoding::Hex);
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{n},"method":"timestampvm.getProof","params":{{"data":"{data}"}}}}"#
+        );
+        let started = Instant::now();
+        let bytes = post(&mut sender, plan, body)
+            .await
+            .map_err(|e| e.to_string())?;
+        let elapsed = started.elapsed();
+        let reply: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        match reply.get("result") {
+            Some(_) => latencies.push(elapsed),
+            None => unproven += 1,
+        }
+    }
+    Ok((latencies, unproven))
 }
 
 /// POSTs one JSON-RPC body to the chain and reads the whole reply (a non-2xx status is an

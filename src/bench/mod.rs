@@ -63,6 +63,8 @@ pub struct BenchOptions {
     /// Payloads per `proposeBatch` request on a batched stampvm chain; `None`: a TimestampVM
     /// chain and one `proposeBlock` per payload.
     pub batch: Option<usize>,
+    /// `timestampvm.getProof` calls timed after the load (stampvm's API only; 0: none).
+    pub proofs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +167,7 @@ async fn measure(options: &BenchOptions) -> Result<Figures, BenchError> {
         tally.clone(),
         node.engine().subscribe(),
         tip_before.accepted,
+        pid,
     ));
     let latencies = load::run(plan.clone(), tally.clone()).await;
     let window = started.elapsed();
@@ -190,12 +193,23 @@ async fn measure(options: &BenchOptions) -> Result<Figures, BenchError> {
             .await
             .map_err(BenchError::Count)?,
     };
+    // Proofs of payloads that are in blocks by now: the mempool is first in, first out, so
+    // roughly the first ones the API took, as many as were finalized.
+    let requests_in_blocks = payloads / options.batch.unwrap_or(1) as u64;
+    let (proof_times, unproven) = match options.proofs {
+        0 => (Vec::new(), 0),
+        count => load::proof_latencies(&plan, count, &tally.taken_first(requests_in_blocks))
+            .await
+            .map_err(BenchError::Count)?,
+    };
     node.stop().await?;
     drop(data_dir);
 
     let accepted = tally.accepted.load(Ordering::Relaxed);
     let cycle = Spread::of(cycle_sample);
     let request = Spread::of(latencies);
+    let proofs_timed = proof_times.len() as u64;
+    let proof = Spread::of(proof_times);
     Ok(Figures {
         api: options.api.name(),
         plugin: options.plugin.display().to_string(),
@@ -215,6 +229,10 @@ async fn measure(options: &BenchOptions) -> Result<Figures, BenchError> {
         block_cycle_max_ms: cycle.max_ms,
         request_p50_ms: request.p50_ms,
         request_p99_ms: request.p99_ms,
+        proofs_timed,
+        proofs_missing: unproven,
+        get_proof_p50_ms: proof.p50_ms,
+        get_proof_p99_ms: proof.p99_ms,
         plugin_rss_start_kib: rss_start,
         plugin_rss_end_kib: rss_end,
         plugin_cpu_s: cpu_start.zip(cpu_end).map(|(a, b)| b - a),

@@ -1,5 +1,6 @@
 //! The once-a-second progress line while the load runs: what the API accepted and what the
-//! engine finalized so far, with the last second's rates.
+//! engine finalized so far, with the last second's rates, and the plugin's RSS (so a long run
+//! shows whether memory levels off: `scripts/soak.sh`).
 
 use super::load::Tally;
 use stampvm::host::AcceptedTip;
@@ -11,8 +12,13 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// Prints until aborted (the run aborts it when the load ends). `blocks_before` is the engine's
-/// accepted count when the load started.
-pub async fn report(tally: Arc<Tally>, tip: watch::Receiver<AcceptedTip>, blocks_before: u64) {
+/// accepted count when the load started; `plugin_pid` is whose RSS to read.
+pub async fn report(
+    tally: Arc<Tally>,
+    tip: watch::Receiver<AcceptedTip>,
+    blocks_before: u64,
+    plugin_pid: u32,
+) {
     let started = Instant::now();
     let mut ticks =
         tokio::time::interval_at(started + Duration::from_secs(1), Duration::from_secs(1));
@@ -23,11 +29,14 @@ pub async fn report(tally: Arc<Tally>, tip: watch::Receiver<AcceptedTip>, blocks
         let refused = tally.refused.load(Ordering::Relaxed);
         let errors = tally.errors.load(Ordering::Relaxed);
         let blocks = tip.borrow().accepted - blocks_before;
+        let rss = super::procfs::rss_kib(plugin_pid).map_or("unknown".into(), |kib| {
+            format!("{:.1} MiB", kib as f64 / 1024.0)
+        });
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
             out,
             "[{:>4.0}s] proposals accepted {accepted} (+{}), refused {refused}, errors {errors}; \
-             blocks finalized {blocks} (+{})",
+             blocks finalized {blocks} (+{}); plugin RSS {rss}",
             started.elapsed().as_secs_f64(),
             accepted - last_accepted,
             blocks - last_blocks,

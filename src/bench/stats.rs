@@ -34,6 +34,12 @@ pub struct Figures {
     /// One proposeBlock as a client sees it (request written → reply read).
     pub request_p50_ms: f64,
     pub request_p99_ms: f64,
+    /// `timestampvm.getProof` after the load: calls answered with a proof, calls without one
+    /// (payloads refused or not yet in a block), and the proven calls' latency.
+    pub proofs_timed: u64,
+    pub proofs_missing: u64,
+    pub get_proof_p50_ms: f64,
+    pub get_proof_p99_ms: f64,
     pub plugin_rss_start_kib: Option<u64>,
     pub plugin_rss_end_kib: Option<u64>,
     /// The plugin's CPU time (user + system) during the window.
@@ -104,6 +110,7 @@ impl Figures {
              \x20 payloads finalized  {payloads} ({fps:.1}/s) in {blocks} blocks ({shape})\n\
              \x20 block cycle         p50 {c50:.2} ms, p99 {c99:.2} ms, max {cmax:.2} ms\n\
              \x20 proposeBlock        p50 {r50:.2} ms, p99 {r99:.2} ms (client side)\n\
+             \x20 getProof            p50 {g50:.2} ms, p99 {g99:.2} ms ({proofs} proofs; {missing} without one)\n\
              \x20 Messenger.Notify    {notifies} taken, {notifies_refused} refused (slot full)\n\
              \x20 plugin RSS          {rss0} at start, {rss1} at end\n\
              \x20 plugin CPU          {plugin_cpu}\n\
@@ -129,6 +136,10 @@ impl Figures {
             cmax = self.block_cycle_max_ms,
             r50 = self.request_p50_ms,
             r99 = self.request_p99_ms,
+            g50 = self.get_proof_p50_ms,
+            g99 = self.get_proof_p99_ms,
+            proofs = self.proofs_timed,
+            missing = self.proofs_missing,
             notifies = self.notifies,
             notifies_refused = self.notifies_refused,
             rss0 = mib(self.plugin_rss_start_kib),

@@ -43,6 +43,9 @@ pub const PAYLOADS_PROPOSED_TOTAL: &str = "stampvm_payloads_proposed_total";
 pub const PAYLOADS_REFUSED_TOTAL: &str = "stampvm_payloads_refused_total";
 /// Payloads this node sent to peers as app gossip.
 pub const PAYLOADS_GOSSIPED_OUT_TOTAL: &str = "stampvm_payloads_gossiped_out_total";
+/// Local payloads dropped before gossip because the node's AppSender fell behind (they still
+/// reach peers inside our blocks).
+pub const PAYLOADS_GOSSIP_DROPPED_TOTAL: &str = "stampvm_payloads_gossip_dropped_total";
 /// Payloads received from peers as app gossip.
 pub const PAYLOADS_GOSSIPED_IN_TOTAL: &str = "stampvm_payloads_gossiped_in_total";
 /// Gauge: payloads waiting in the mempool.
@@ -115,6 +118,11 @@ pub fn describe() {
         PAYLOADS_GOSSIPED_OUT_TOTAL,
         Unit::Count,
         "Payloads gossiped to peers"
+    );
+    describe_counter!(
+        PAYLOADS_GOSSIP_DROPPED_TOTAL,
+        Unit::Count,
+        "Local payloads dropped before gossip (AppSender behind)"
     );
     describe_counter!(
         PAYLOADS_GOSSIPED_IN_TOTAL,

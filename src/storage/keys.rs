@@ -7,9 +7,10 @@ pub const CF_HEIGHTS: &str = "heights";
 /// Payload (32 bytes) → where the accepted block that first included it holds it
 /// ([`PayloadLocation`]). Schema 1 stored the block ID alone (32 bytes); both are read.
 pub const CF_PAYLOADS: &str = "payloads";
-/// Merkle node of an accepted batched block ([`merkle_key`]) → its 32-byte hash, every level
-/// from the leaf hashes to the root, so a proof is a handful of point reads. Blocks of one
-/// payload have none (their root is their leaf hash).
+/// Merkle nodes of an accepted batched block, every level from the leaf hashes to the root, in
+/// pages of [`MERKLE_PAGE`] neighbours ([`merkle_key`] → their hashes, 32 bytes each): a proof is
+/// one point read per level, and an accept writes a sixteenth as many keys as one per node would.
+/// Blocks of one payload have none (their root is their leaf hash).
 pub const CF_MERKLE: &str = "merkle";
 /// Single keys below.
 pub const CF_META: &str = "meta";
@@ -39,12 +40,16 @@ pub fn height_key(height: u64) -> [u8; 8] {
     height.to_be_bytes()
 }
 
-/// `height (8) | level (1) | node index (4)`, big-endian: a block's nodes sort together.
-pub fn merkle_key(height: u64, level: u8, index: u32) -> [u8; 13] {
+/// Merkle nodes per stored page.
+pub const MERKLE_PAGE: usize = 16;
+
+/// `height (8) | level (1) | page (4)`, big-endian, so a block's pages sort together; page `p`
+/// of a level holds its nodes `16p` to `16p + 15` (fewer at the level's end).
+pub fn merkle_key(height: u64, level: u8, page: u32) -> [u8; 13] {
     let mut key = [0u8; 13];
     key[..8].copy_from_slice(&height.to_be_bytes());
     key[8] = level;
-    key[9..].copy_from_slice(&index.to_be_bytes());
+    key[9..].copy_from_slice(&page.to_be_bytes());
     key
 }
 

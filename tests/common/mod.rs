@@ -385,7 +385,10 @@ pub async fn wait_for_build_event(client: &VmClient) {
 }
 
 /// Appends everything `reader` produces to `sink`, on a thread of its own.
-pub fn collect(mut reader: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
+pub fn collect(
+    mut reader: impl Read + Send + 'static,
+    sink: Arc<Mutex<String>>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         while let Ok(n @ 1..) = reader.read(&mut buf) {
@@ -393,5 +396,5 @@ pub fn collect(mut reader: impl Read + Send + 'static, sink: Arc<Mutex<String>>)
                 .unwrap()
                 .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
-    });
+    })
 }
