@@ -188,14 +188,20 @@ impl ChainState {
         if let Some(&payload) = self.store.accepted_among(payloads)?.first() {
             return Err(included(payload));
         }
-        let mut ancestor = self.processing.get(&block.parent);
-        while let Some(earlier) = ancestor {
+        for earlier in self.processing_ancestors(&block.parent) {
             if let Some(payload) = first_shared(payloads, earlier.payloads()) {
                 return Err(included(payload));
             }
-            ancestor = self.processing.get(&earlier.parent);
         }
         Ok(())
+    }
+
+    /// `from` and its ancestors while they are processing (verified, not yet decided), newest
+    /// first: the blocks a new block on `from` builds on but no accepted index holds yet.
+    fn processing_ancestors<'a>(&'a self, from: &Id) -> impl Iterator<Item = &'a Block> + 'a {
+        std::iter::successors(self.processing.get(from), |block| {
+            self.processing.get(&block.parent)
+        })
     }
 
     fn accept(&mut self, id: Id) -> Result<(), ChainError> {
@@ -234,12 +240,13 @@ impl ChainState {
         self.trees.remove(&id);
         self.remember_rejected(id);
         // Payloads go back unless an accepted block already holds them.
-        let mut back = Vec::with_capacity(block.payloads().len());
-        for payload in block.payloads() {
-            if self.store.payload_block(payload)?.is_none() {
-                back.push(*payload);
-            }
-        }
+        let accepted = self.store.payload_blocks(block.payloads())?;
+        let back: Vec<Payload> = block
+            .payloads()
+            .iter()
+            .zip(accepted)
+            .filter_map(|(payload, block)| block.is_none().then_some(*payload))
+            .collect();
         if !back.is_empty() {
             let _ = self.mempool.cast(MempoolMsg::Requeue(back));
         }
@@ -323,10 +330,8 @@ impl ChainState {
         let mut held: HashSet<Payload> =
             self.store.accepted_among(&payloads)?.into_iter().collect();
         let offered: HashSet<&Payload> = payloads.iter().collect();
-        let mut ancestor = self.processing.get(parent);
-        while let Some(block) = ancestor {
+        for block in self.processing_ancestors(parent) {
             held.extend(block.payloads().iter().filter(|p| offered.contains(p)));
-            ancestor = self.processing.get(&block.parent);
         }
         Ok(payloads.into_iter().partition(|p| !held.contains(p)))
     }

@@ -349,17 +349,12 @@ impl Store {
 
     /// Those of `payloads` that an accepted block already holds, in order, in one batched read.
     pub fn accepted_among(&self, payloads: &[Payload]) -> Result<Vec<Payload>, StorageError> {
-        let cf = self.cf(CF_PAYLOADS);
-        let found = self
-            .db
-            .batched_multi_get_cf(cf, payloads.iter().map(|p| &p[..]), false);
-        let mut accepted = Vec::new();
-        for (payload, value) in payloads.iter().zip(found) {
-            if value?.is_some() {
-                accepted.push(*payload);
-            }
-        }
-        Ok(accepted)
+        let blocks = self.payload_blocks(payloads)?;
+        Ok(payloads
+            .iter()
+            .zip(blocks)
+            .filter_map(|(payload, block)| block.map(|_| *payload))
+            .collect())
     }
 
     /// The proof that `payload` is in an accepted block: its location, then the audit path's
