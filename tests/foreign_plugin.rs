@@ -23,7 +23,7 @@ use stampvm::chain::{Id, NodeId};
 use stampvm::host::gateway::Gateway;
 use stampvm::host::rpcdb::{NodeDatabase, NodeDatabaseHandle};
 use stampvm::host::{
-    BlockSummary, ChainParams, ChainStart, LaunchOptions, Network, NodeServices,
+    BlockSummary, ChainParams, ChainStart, HostError, LaunchOptions, Network, NodeServices,
     NodeServicesHandle, PluginProcess, StaticHandlerProcess, VmClient,
 };
 use stampvm::rpc::pb::{messenger, vm as pb};
@@ -210,13 +210,23 @@ async fn register_vm(binary: &Path) -> StaticHandlerProcess {
     assert!(exit.is_some_and(|s| s.success()), "probe exit: {exit:?}");
     probe.terminate(Duration::from_secs(5)).await.unwrap();
 
-    let mut options = LaunchOptions::new(binary);
-    options.profile = profile();
-    options.name = "timestampvm-static".into();
-    let static_handlers = StaticHandlerProcess::launch(options)
-        .await
-        .expect("CreateStaticHandlers")
-        .expect("protocol 28 has a static-handler process");
+    // The same port race as in `launch`: the static process may announce a port it is not (or
+    // no longer) listening on; a refused dial is retried a few times, any other error fails.
+    const ATTEMPTS: usize = 3;
+    let mut attempt = 1;
+    let static_handlers = loop {
+        let mut options = LaunchOptions::new(binary);
+        options.profile = profile();
+        options.name = "timestampvm-static".into();
+        match StaticHandlerProcess::launch(options).await {
+            Ok(found) => break found.expect("protocol 28 has a static-handler process"),
+            Err(error @ HostError::Connect { .. }) if attempt < ATTEMPTS => {
+                eprintln!("timestampvm-static could not be dialled ({error}); launching it again");
+                attempt += 1;
+            }
+            Err(error) => panic!("CreateStaticHandlers: {error}"),
+        }
+    };
     let handlers = static_handlers.handlers();
     assert_eq!(handlers.len(), 1, "{handlers:?}");
     assert_eq!(handlers[0].prefix, "/static");
