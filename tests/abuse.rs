@@ -61,12 +61,6 @@ const SLOW_PROPOSAL: Duration = Duration::from_millis(1500);
 /// Blocks the engine must accept during the abuse (it builds whenever payloads are pending).
 const MIN_BLOCKS: u64 = 3;
 
-async fn bounded<F: Future<Output = ()>>(test: F) {
-    tokio::time::timeout(BOUND, test)
-        .await
-        .expect("test finished within its bound");
-}
-
 /// A node with the node's engine running (WaitForEvent at 45): blocks are built and accepted as
 /// soon as payloads are pending.
 async fn node_with_engine(
@@ -255,7 +249,7 @@ async fn flood_gossip(node: &TestNode, peer: Vec<u8>, tasks: u64, seed: u64) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_app_gossip_flood_is_rate_limited_and_does_not_starve_api_proposals() {
-    bounded(async {
+    bounded(BOUND, async {
         let dir = tempfile::tempdir().unwrap();
         let config = json!({"gossip-peer-rate": PEER_RATE}).to_string();
         let (node, engine) = node_with_engine("gossip-flood", 40, dir.path(), &config).await;
@@ -309,7 +303,7 @@ async fn an_app_gossip_flood_is_rate_limited_and_does_not_starve_api_proposals()
 /// now fill only three quarters of the mempool, so the API's proposals still get in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_peer_within_its_default_gossip_rate_does_not_crowd_out_api_proposals() {
-    bounded(async {
+    bounded(BOUND, async {
         let dir = tempfile::tempdir().unwrap();
         let (node, engine) = node_with_engine("gossip-default", 41, dir.path(), "").await;
         let stop = Arc::new(AtomicBool::new(false));
@@ -479,7 +473,7 @@ fn via_handle_simple(channel: Channel, path: String) -> impl Fn([u8; 32]) -> Ans
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundreds_of_slow_streamed_bodies_do_not_stall_the_chain() {
-    bounded(async {
+    bounded(BOUND, async {
         const STUCK: usize = 200;
         const FINISHING: usize = 10;
         let dir = tempfile::tempdir().unwrap();
@@ -587,7 +581,7 @@ async fn hundreds_of_slow_streamed_bodies_do_not_stall_the_chain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundreds_of_idle_and_slow_gateway_connections_do_not_stall_the_chain() {
-    bounded(async {
+    bounded(BOUND, async {
         const IDLE: usize = 150;
         const SLOW: usize = 150;
         let dir = tempfile::tempdir().unwrap();

@@ -13,10 +13,10 @@ use common::*;
 use serde_json::{json, Value};
 use stampvm::chain::id::checksum4;
 use stampvm::chain::{genesis_block, Block, ChainFormat, Id};
+use stampvm::clock::unix_now;
 use stampvm::host::{ChainParams, HostError, Network, NodeServices};
 use stampvm::rpc::pb::vm as pb;
 use stampvm::shutdown::Shutdown;
-use std::future::Future;
 use std::time::Duration;
 use tonic::Code;
 
@@ -26,12 +26,6 @@ const BOUND: Duration = Duration::from_secs(30);
 /// No engine runs in these tests, and a long build interval keeps the builder quiet, so nothing
 /// but the test itself touches the mempool or the chain.
 const QUIET: &str = r#"{"build-interval-ms": 60000}"#;
-
-async fn bounded<F: Future<Output = ()>>(test: F) {
-    tokio::time::timeout(BOUND, test)
-        .await
-        .expect("test finished within its bound");
-}
 
 /// Deterministic "random" bytes (xorshift64), so a failure reproduces.
 fn garbage(len: usize, seed: u64) -> Vec<u8> {
@@ -44,13 +38,6 @@ fn garbage(len: usize, seed: u64) -> Vec<u8> {
             (seed >> 24) as u8
         })
         .collect()
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 fn child(parent: Id, height: u64, timestamp: i64, data: [u8; 32]) -> Block {
@@ -81,13 +68,6 @@ async fn last_accepted_over_http(node: &TestNode) -> String {
         .to_string()
 }
 
-async fn mempool_size(node: &TestNode) -> u64 {
-    let reply = node.rpc("timestampvm.mempoolSize", json!({})).await;
-    reply["result"]["size"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("mempoolSize answered {reply}"))
-}
-
 /// Health answers OK with the given last accepted height; returns its `health` object.
 async fn assert_healthy(node: &TestNode, height: u64) -> Value {
     let health = node.client.health().await.expect("Health OK");
@@ -108,7 +88,7 @@ async fn height_one_is_not_found(node: &TestNode) {
 
 #[tokio::test]
 async fn malformed_block_bytes_are_refused_by_parse() {
-    bounded(async {
+    bounded(BOUND, async {
         let dir = tempfile::tempdir().unwrap();
         let node = start_node("parse", node_id(11), &Network::new(), dir.path(), QUIET).await;
         let genesis = genesis_block(GENESIS).unwrap();
@@ -220,7 +200,7 @@ async fn malformed_block_bytes_are_refused_by_parse() {
 
 #[tokio::test]
 async fn blocks_that_break_the_rules_are_refused_and_change_nothing() {
-    bounded(async {
+    bounded(BOUND, async {
         let dir = tempfile::tempdir().unwrap();
         let node = start_node("verify", node_id(12), &Network::new(), dir.path(), QUIET).await;
         let genesis = genesis_block(GENESIS).unwrap();
@@ -433,7 +413,7 @@ fn hex_with_checksum(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn bad_json_rpc_gets_go_shaped_errors_and_changes_nothing() {
-    bounded(async {
+    bounded(BOUND, async {
         let dir = tempfile::tempdir().unwrap();
         let node = start_node("jsonrpc", node_id(13), &Network::new(), dir.path(), QUIET).await;
         let url = node.rpc_url();
@@ -604,7 +584,7 @@ async fn bad_json_rpc_gets_go_shaped_errors_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_full_mempool_says_so() {
-    bounded(async {
+    bounded(BOUND, async {
         let dir = tempfile::tempdir().unwrap();
         let config = r#"{"mempool-capacity": 3, "build-interval-ms": 60000}"#;
         let node = start_node("full", node_id(14), &Network::new(), dir.path(), config).await;
@@ -635,7 +615,7 @@ async fn a_full_mempool_says_so() {
 
 #[tokio::test]
 async fn malformed_gossip_and_peer_messages_are_dropped_without_an_error() {
-    bounded(async {
+    bounded(BOUND, async {
         let dir = tempfile::tempdir().unwrap();
         let node = start_node("gossip", node_id(15), &Network::new(), dir.path(), QUIET).await;
         let peer = vec![77u8; 20];
@@ -745,7 +725,7 @@ async fn malformed_gossip_and_peer_messages_are_dropped_without_an_error() {
 
 #[tokio::test]
 async fn a_bad_chain_config_fails_initialize_and_a_good_one_then_works() {
-    bounded(async {
+    bounded(BOUND, async {
         let dir = tempfile::tempdir().unwrap();
         let shutdown = Shutdown::new();
         let (services_addr, _services) =

@@ -15,9 +15,9 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use stampvm::chain::{genesis_block, parse_genesis, Batch, Block, Body, ChainFormat, Id, Payload};
+use stampvm::clock::unix_now;
 use stampvm::host::{HostError, Network};
 use stampvm::rpc::pb::vm as pb;
-use std::future::Future;
 use std::time::Duration;
 use tonic::Code;
 
@@ -30,19 +30,6 @@ const QUIET: &str = r#"{"build-interval-ms": 60000}"#;
 
 /// No test here may take longer than this, whatever the plugin does.
 const BOUND: Duration = Duration::from_secs(20);
-
-async fn bounded<F: Future<Output = ()>>(test: F) {
-    tokio::time::timeout(BOUND, test)
-        .await
-        .expect("test finished within its bound");
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 /// Three nodes of the `maxBatch` 4 chain, started concurrently.
 async fn three_batched_nodes(test: &str, dirs: &[tempfile::TempDir; 3]) -> [TestNode; 3] {
@@ -212,7 +199,7 @@ async fn assert_no_trace(node: &TestNode, name: &str, id: Id, before: &Snapshot)
 
 #[tokio::test]
 async fn batch_rules_are_refused_on_every_node() {
-    bounded(async {
+    bounded(BOUND, async {
         let dirs = [(); 3].map(|_| tempfile::tempdir().unwrap());
         let nodes = three_batched_nodes("rules", &dirs).await;
         let genesis = parse_genesis(GENESIS_JSON).unwrap().block().id();
@@ -334,7 +321,7 @@ async fn batch_rules_are_refused_on_every_node() {
 
 #[tokio::test]
 async fn payloads_already_included_are_refused_on_every_node() {
-    bounded(async {
+    bounded(BOUND, async {
         let dirs = [(); 3].map(|_| tempfile::tempdir().unwrap());
         let nodes = three_batched_nodes("included", &dirs).await;
         let genesis = parse_genesis(GENESIS_JSON).unwrap().block();
@@ -421,7 +408,7 @@ async fn payloads_already_included_are_refused_on_every_node() {
 
 #[tokio::test]
 async fn a_batched_block_is_refused_on_a_single_payload_chain() {
-    bounded(async {
+    bounded(BOUND, async {
         let dirs = [(); 3].map(|_| tempfile::tempdir().unwrap());
         let network = Network::new();
         let start = |n: u8| {

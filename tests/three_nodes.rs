@@ -18,9 +18,10 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use stampvm::chain::{genesis_block, Block, ChainFormat, Id};
+use stampvm::clock::unix_now;
 use stampvm::host::{HostError, Network};
 use stampvm::rpc::pb::vm as pb;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// A block some node built, as the other nodes receive it: bytes, plus what they decode to.
 struct Built {
@@ -29,18 +30,11 @@ struct Built {
     block: Block,
 }
 
-fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs() as i64
-}
-
 /// Waits (at most ~1 s) until the wall clock is past `timestamp`, so a block built next gets a
 /// later timestamp, hence different bytes and ID.
 async fn wait_past_second(timestamp: i64) {
     for _ in 0..150 {
-        if now_secs() > timestamp {
+        if unix_now() > timestamp {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -95,13 +89,6 @@ async fn verify_bytes(
         .await
 }
 
-async fn set_preference(node: &TestNode, id: Id) {
-    node.client
-        .set_preference(pb::SetPreferenceRequest { id: id.0.to_vec() })
-        .await
-        .expect("SetPreference");
-}
-
 /// Parses `built` on `node` and checks the answer matches the block.
 async fn parse(node: &TestNode, built: &Built) {
     let parsed = node
@@ -124,13 +111,6 @@ async fn last_accepted_json(node: &TestNode) -> Value {
     let reply = node.rpc("timestampvm.getBlock", json!({})).await;
     assert!(reply["error"].is_null(), "{}: {reply}", node.node_id);
     reply["result"].clone()
-}
-
-/// Proposes `data` expecting a refusal; returns the refusal's reason.
-async fn refused_reason(node: &TestNode, data: &[u8; 32]) -> String {
-    let result = node.propose(data).await;
-    assert_eq!(result["Success"], false, "{}: {result}", node.node_id);
-    result["reason"].as_str().expect("a reason").to_string()
 }
 
 #[tokio::test]
@@ -260,7 +240,7 @@ async fn three_nodes_gossip_compete_and_agree() {
         let orphan = Block::single(
             loser.id,
             2,
-            now_secs().max(loser.block.timestamp),
+            unix_now().max(loser.block.timestamp),
             payload(3),
         );
         for node in nodes {

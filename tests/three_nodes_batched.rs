@@ -26,7 +26,6 @@ use stampvm::chain::{parse_genesis, Block, ChainFormat, Id, Payload};
 use stampvm::host::Network;
 use stampvm::rpc::pb::vm as pb;
 use std::collections::HashSet;
-use std::future::Future;
 use std::time::Duration;
 
 /// The chain of this test: batched blocks of at most 8 payloads.
@@ -35,12 +34,6 @@ const FORMAT: ChainFormat = ChainFormat::Batched { max_batch: 8 };
 
 /// The whole scenario, three plugin launches included, must finish within this.
 const BOUND: Duration = Duration::from_secs(20);
-
-async fn bounded<F: Future<Output = ()>>(test: F) {
-    tokio::time::timeout(BOUND, test)
-        .await
-        .expect("test finished within its bound");
-}
 
 /// A block some node built, as the other nodes receive it: bytes, plus what they decode to.
 struct Built {
@@ -115,13 +108,6 @@ async fn verify(node: &TestNode, built: &Built) {
     assert_eq!(seconds, built.block.timestamp, "{who}");
 }
 
-async fn set_preference(node: &TestNode, id: Id) {
-    node.client
-        .set_preference(pb::SetPreferenceRequest { id: id.0.to_vec() })
-        .await
-        .expect("SetPreference");
-}
-
 async fn accept(node: &TestNode, id: Id) {
     node.client
         .block_accept(pb::BlockAcceptRequest { id: id.0.to_vec() })
@@ -163,23 +149,9 @@ async fn block_json_at(node: &TestNode, height: u64) -> Value {
     reply["result"].clone()
 }
 
-async fn mempool_size(node: &TestNode) -> u64 {
-    let reply = node.rpc("timestampvm.mempoolSize", json!({})).await;
-    reply["result"]["size"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{}: mempoolSize answered {reply}", node.node_id))
-}
-
-/// Proposes `data` expecting a refusal; returns the refusal's reason.
-async fn refused_reason(node: &TestNode, data: &Payload) -> String {
-    let result = node.propose(data).await;
-    assert_eq!(result["Success"], false, "{}: {result}", node.node_id);
-    result["reason"].as_str().expect("a reason").to_string()
-}
-
 #[tokio::test]
 async fn three_nodes_build_competing_batches_and_agree() {
-    bounded(scenario()).await;
+    bounded(BOUND, scenario()).await;
 }
 
 async fn scenario() {

@@ -335,6 +335,36 @@ pub async fn get_block_err(node: &TestNode, id: Id) -> i32 {
         .err
 }
 
+/// Runs a test body, failing it if it takes longer than `limit`: no test may hang CI.
+pub async fn bounded(limit: Duration, test: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(limit, test)
+        .await
+        .expect("test finished within its bound");
+}
+
+/// SetPreference, as the engine sends it; must succeed.
+pub async fn set_preference(node: &TestNode, id: Id) {
+    node.client
+        .set_preference(pb::SetPreferenceRequest { id: id.0.to_vec() })
+        .await
+        .expect("SetPreference");
+}
+
+/// The node's mempool size as `timestampvm.mempoolSize` reports it.
+pub async fn mempool_size(node: &TestNode) -> u64 {
+    let reply = node.rpc("timestampvm.mempoolSize", json!({})).await;
+    reply["result"]["size"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{}: mempoolSize answered {reply}", node.node_id))
+}
+
+/// Proposes `data` expecting a refusal (`Success: false`); returns the refusal's reason.
+pub async fn refused_reason(node: &TestNode, data: &[u8; 32]) -> String {
+    let result = node.propose(data).await;
+    assert_eq!(result["Success"], false, "{}: {result}", node.node_id);
+    result["reason"].as_str().expect("a reason").to_string()
+}
+
 /// Waits (at most ~2 s) until `check` holds.
 pub async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     for _ in 0..100 {
