@@ -23,12 +23,13 @@ use stampvm::chain::{Id, NodeId};
 use stampvm::host::gateway::Gateway;
 use stampvm::host::rpcdb::{NodeDatabase, NodeDatabaseHandle};
 use stampvm::host::{
-    BlockSummary, ChainParams, ChainStart, HostError, LaunchOptions, Network, NodeServices,
+    BlockSummary, ChainParams, ChainStart, LaunchOptions, Network, NodeServices,
     NodeServicesHandle, PluginProcess, StaticHandlerProcess, VmClient,
 };
 use stampvm::rpc::pb::{messenger, vm as pb};
 use stampvm::rpc::protocol::{HostFlavour, Profile};
 use stampvm::shutdown::Shutdown;
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -87,35 +88,115 @@ fn profile() -> Profile {
     Profile::new(PROTOCOL, HostFlavour::AvalancheGo).expect("the host supports protocol 28")
 }
 
-/// The node's launch for `profile()`: empty environment plus the engine address, 5 s handshake.
-/// Launches timestampvm and dials it. avalanche-types 0.1.3 picks its port by binding port 0,
-/// closing it and binding again later, so on a busy machine another process can take the port
-/// in between and the plugin exits with "Address already in use" after its handshake. That is
-/// the plugin's race, not the host's: such a launch is retried (a few times, then it fails).
-async fn launch(binary: &Path, name: &str) -> (PluginProcess, VmClient) {
-    const ATTEMPTS: usize = 3;
-    for attempt in 1..=ATTEMPTS {
-        let mut options = LaunchOptions::new(binary);
-        options.profile = profile();
-        options.name = name.into();
-        let process = PluginProcess::launch(options)
-            .await
-            .expect("timestampvm handshakes");
-        assert_eq!(process.protocol(), PROTOCOL, "announced protocol");
-        match process.vm_client().await {
-            Ok(client) => return (process, client),
-            Err(error) if attempt < ATTEMPTS && process.exit_status().is_some() => {
-                eprintln!("{name} exited before serving ({error}); launching it again");
-            }
-            Err(error) => panic!("dial {name}: {error}"),
-        }
-    }
-    unreachable!("the last attempt returns or panics")
+/// The node's launch for `profile()` (empty environment plus the engine address, 5 s
+/// handshake), then the dial, once the plugin listens where it said it would.
+async fn launch(binary: &Path, name: &str) -> Result<(PluginProcess, VmClient), PortRace> {
+    let mut options = LaunchOptions::new(binary);
+    options.profile = profile();
+    options.name = name.into();
+    let process = PluginProcess::launch(options)
+        .await
+        .expect("timestampvm handshakes");
+    assert_eq!(process.protocol(), PROTOCOL, "announced protocol");
+    serving(&process, process.vm_addr()).await?;
+    let client = process
+        .vm_client()
+        .await
+        .unwrap_or_else(|error| panic!("dial {name}: {error}"));
+    Ok((process, client))
 }
 
+/// timestampvm lost a port race: the server at `addr` never listened (see [`serving`]).
+#[derive(Debug)]
+struct PortRace {
+    plugin: String,
+    addr: String,
+}
+
+impl std::fmt::Display for PortRace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} never listened on {}", self.plugin, self.addr)
+    }
+}
+
+/// Waits until `process` listens on `addr`, or says it lost the race for that port.
+///
+/// avalanche-types 0.1.3 picks every server's port by binding a *UDP* socket to port 0, closing
+/// it, and binding TCP to that number later. A TCP socket already on that port (a listener, or
+/// one of the suite's connections still in TIME_WAIT) makes the TCP bind fail: for the VM server
+/// the process exits, for a handler server the error is dropped and the process lives on
+/// without it. That is the plugin's race, not the host's, so the test starts over rather than
+/// fail; anything else still fails it.
+async fn serving(process: &PluginProcess, addr: &str) -> Result<(), PortRace> {
+    let deadline = tokio::time::Instant::now() + STEP_BUDGET;
+    while tokio::time::Instant::now() < deadline && process.exit_status().is_none() {
+        if listens_on(process.pid(), addr) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(PortRace {
+        plugin: process.name().to_owned(),
+        addr: addr.to_owned(),
+    })
+}
+
+/// Whether process `pid` owns a TCP socket listening on `addr`'s port, read from Linux's /proc:
+/// the process's fds name their socket inodes, and its `net/tcp` tables list each socket's local
+/// port, state (`0A` is LISTEN) and inode. Without /proc the answer is `true`, unchecked.
+fn listens_on(pid: u32, addr: &str) -> bool {
+    let port: u16 = addr
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("{addr:?} is not host:port"));
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return !Path::new("/proc/self/fd").exists();
+    };
+    let inodes: HashSet<String> = fds
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_str()?;
+            let inode = target.strip_prefix("socket:[")?.strip_suffix(']')?;
+            Some(inode.to_owned())
+        })
+        .collect();
+    ["tcp", "tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).ok())
+        .any(|table| {
+            table.lines().skip(1).any(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let local_port = fields
+                    .get(1)
+                    .and_then(|local| local.rsplit(':').next())
+                    .and_then(|hex| u16::from_str_radix(hex, 16).ok());
+                fields.len() > 9
+                    && fields[3] == "0A"
+                    && local_port == Some(port)
+                    && inodes.contains(fields[9])
+            })
+        })
+}
+
+/// The whole lifecycle, started over (a few times at most) when timestampvm loses a port race.
 async fn lifecycle(binary: &Path) {
+    const ATTEMPTS: usize = 5;
+    for attempt in 1..=ATTEMPTS {
+        match lifecycle_once(binary).await {
+            Ok(()) => return,
+            Err(race) if attempt < ATTEMPTS => {
+                eprintln!("attempt {attempt}: {race}; starting over with new processes");
+            }
+            Err(race) => panic!("{ATTEMPTS} attempts in a row lost a port race; the last: {race}"),
+        }
+    }
+}
+
+async fn lifecycle_once(binary: &Path) -> Result<(), PortRace> {
     let vm_id = vm_id("timestampvm");
-    let static_handlers = register_vm(binary).await;
+    let static_handlers = register_vm(binary).await?;
 
     let node = NodeId([7; 20]);
     let shutdown = Shutdown::new();
@@ -126,7 +207,7 @@ async fn lifecycle(binary: &Path) {
         NodeServices::serve_as(profile(), node, Network::new(), shutdown.clone())
             .await
             .expect("node services bind");
-    let (process, client) = launch(binary, "timestampvm").await;
+    let (process, client) = launch(binary, "timestampvm").await?;
     assert_node_environment(process.pid());
 
     let dir = tempfile::tempdir().unwrap();
@@ -140,6 +221,9 @@ async fn lifecycle(binary: &Path) {
     params.db_server_addr = database.addr().to_string();
     let started = client.start_chain(&params).await.expect("the chain starts");
     let genesis = check_genesis(&started, &database);
+    for handler in &started.handlers {
+        serving(&process, &handler.server_addr).await?;
+    }
 
     let gateway = Gateway::bind_as("127.0.0.1:0".parse().unwrap(), node, profile())
         .await
@@ -191,6 +275,7 @@ async fn lifecycle(binary: &Path) {
     assert_eq!(database.get(LAST_ACCEPTED_KEY), Some(block.id.0.to_vec()));
     // The static-handler process lives until the node exits, which stops it with SIGTERM.
     static_handlers.stop().await.expect("static process stops");
+    Ok(())
 }
 
 /// The VM ID the node derives from a VM name: its bytes, zero-padded to 32.
@@ -202,37 +287,25 @@ fn vm_id(name: &str) -> Id {
 
 /// Registration (node-behaviour.md section 4): the probe process answers Version and exits after
 /// Shutdown; at 28 a second process serves `CreateStaticHandlers` and stays up.
-async fn register_vm(binary: &Path) -> StaticHandlerProcess {
-    let (probe, client) = launch(binary, "timestampvm-probe").await;
+async fn register_vm(binary: &Path) -> Result<StaticHandlerProcess, PortRace> {
+    let (probe, client) = launch(binary, "timestampvm-probe").await?;
     let version = client.version_probe().await.expect("Version");
     assert_eq!(version, VERSION);
     let exit = probe.wait_exit(STEP_BUDGET).await;
     assert!(exit.is_some_and(|s| s.success()), "probe exit: {exit:?}");
     probe.terminate(Duration::from_secs(5)).await.unwrap();
 
-    // The same port race as in `launch`: the static process may announce a port it is not (or
-    // no longer) listening on; a refused dial is retried a few times, any other error fails.
-    const ATTEMPTS: usize = 3;
-    let mut attempt = 1;
-    let static_handlers = loop {
-        let mut options = LaunchOptions::new(binary);
-        options.profile = profile();
-        options.name = "timestampvm-static".into();
-        match StaticHandlerProcess::launch(options).await {
-            Ok(found) => break found.expect("protocol 28 has a static-handler process"),
-            Err(error @ HostError::Connect { .. }) if attempt < ATTEMPTS => {
-                eprintln!("timestampvm-static could not be dialled ({error}); launching it again");
-                attempt += 1;
-            }
-            Err(error) => panic!("CreateStaticHandlers: {error}"),
-        }
-    };
+    let (process, client) = launch(binary, "timestampvm-static").await?;
+    let static_handlers = StaticHandlerProcess::register(process, &client)
+        .await
+        .expect("CreateStaticHandlers");
     let handlers = static_handlers.handlers();
     assert_eq!(handlers.len(), 1, "{handlers:?}");
     assert_eq!(handlers[0].prefix, "/static");
     // Profile 28's Handler layout: timestampvm asks for the write lock (0), address in field 3.
     assert_eq!(handlers[0].lock_options, Some(0));
-    static_handlers
+    serving(static_handlers.process(), &handlers[0].server_addr).await?;
+    Ok(static_handlers)
 }
 
 /// The node's environment for a plugin: the engine address and nothing of ours (Linux only).

@@ -49,10 +49,19 @@ impl StaticHandlerProcess {
         }
         let process = PluginProcess::launch(options).await?;
         let client = process.vm_client().await?;
+        Self::register(process, &client).await.map(Some)
+    }
+
+    /// The second half of [`StaticHandlerProcess::launch`], for a caller that launched and
+    /// dialled the process itself (to check it first): asks `process` for its handlers.
+    pub async fn register(
+        process: PluginProcess,
+        client: &VmClient,
+    ) -> Result<StaticHandlerProcess, HostError> {
         match client.static_handlers().await {
-            Ok(handlers) => Ok(Some(StaticHandlerProcess { process, handlers })),
+            Ok(handlers) => Ok(StaticHandlerProcess { process, handlers }),
             Err(error) => {
-                if let Err(stop_error) = process.stop(&client, DEFAULT_GRACE).await {
+                if let Err(stop_error) = process.stop(client, DEFAULT_GRACE).await {
                     tracing::warn!(%stop_error, "could not stop the static-handler process");
                 }
                 Err(error)
