@@ -2,7 +2,8 @@
 # Memory over a long run: `stampvm bench` for SECONDS (default 600) on a batched chain, then the
 # plugin's RSS as its progress lines recorded it once a second: at the end of the warm-up
 # (WARMUP seconds, default 60: the mempool and RocksDB's memtables filling), at the end, the
-# highest after warm-up, and end / warm-up. Flat means end within 10% of warm-up.
+# lowest and highest after warm-up, and end / warm-up (flat: end within 10% of warm-up); then
+# RocksDB's block cache (which carries the memtables) at both ends, and RSS less it.
 #
 # Usage: scripts/soak.sh [SECONDS] [extra `stampvm bench` flags]
 #   e.g. scripts/soak.sh 600                       batched chain, 4 clients x 1024 payloads
@@ -28,19 +29,29 @@ echo "== $BIN ${args[*]} $*" >&2
 python3 - "$LOG" "$WARMUP" <<'PY'
 import re, sys
 log, warmup = sys.argv[1], int(sys.argv[2])
+# (second, RSS, RocksDB block cache or None); the block cache carries the memtables' reservation,
+# so RSS less the block cache is what the rest of the plugin holds.
 samples = []
 for line in open(log):
-    m = re.match(r"\[\s*(\d+)s\].*plugin RSS ([\d.]+) MiB", line)
+    m = re.match(r"\[\s*(\d+)s\].*plugin RSS ([\d.]+) MiB(?:; RocksDB memtables ([\d.]+) MiB, block cache ([\d.]+) MiB)?", line)
     if m:
-        samples.append((int(m.group(1)), float(m.group(2))))
+        cache = float(m.group(4)) if m.group(4) else None
+        samples.append((int(m.group(1)), float(m.group(2)), cache))
 if not samples:
     sys.exit("no progress lines with RSS in the bench output")
-after = [rss for t, rss in samples if t >= warmup]
+after = [s for s in samples if s[0] >= warmup]
 if not after:
     sys.exit(f"the run was shorter than the {warmup} s warm-up")
-at_warmup, end, peak = after[0], after[-1], max(after)
+rss = [s[1] for s in after]
+at_warmup, end, peak, low = rss[0], rss[-1], max(rss), min(rss)
 summary = [l.rstrip() for l in open(log) if l.startswith(("stampvm bench:", "  "))]
 print("\n".join(summary))
 print(f"plugin RSS: {at_warmup:.1f} MiB at {warmup} s, {end:.1f} MiB at the end "
-      f"({samples[-1][0]} s), highest after warm-up {peak:.1f} MiB; end / warm-up = {end / at_warmup:.3f}")
+      f"({samples[-1][0]} s), after warm-up lowest {low:.1f} and highest {peak:.1f} MiB; "
+      f"end / warm-up = {end / at_warmup:.3f}")
+if after[0][2] is not None and after[-1][2] is not None:
+    first, last = after[0], after[-1]
+    print(f"RocksDB block cache (memtables included): {first[2]:.1f} MiB at {warmup} s, "
+          f"{last[2]:.1f} MiB at the end; RSS less the block cache: {first[1] - first[2]:.1f} -> "
+          f"{last[1] - last[2]:.1f} MiB")
 PY

@@ -62,7 +62,7 @@ pub struct ChainConfig {
     pub metrics_addr: Option<SocketAddr>,
     /// The scrape endpoint binds only loopback addresses unless this is true.
     pub metrics_allow_remote: bool,
-    /// RocksDB block cache, in MiB.
+    /// RocksDB block cache, in MiB, besides the memtables' budget charged to it.
     pub rocksdb_cache_mb: u64,
     /// fsync every accept before answering the node. Turning it off trades crash safety for
     /// speed: a power loss can lose the most recently accepted blocks.

@@ -250,6 +250,11 @@ impl DevNode {
         self.plugin.pid()
     }
 
+    /// The node's client of the chain plugin's `vm.VM` service.
+    pub fn vm_client(&self) -> &VmClient {
+        &self.client
+    }
+
     /// The running engine: its tip and accepted-block count.
     pub fn engine(&self) -> &EngineHandle {
         &self.engine

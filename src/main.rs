@@ -5,6 +5,15 @@
 mod bench;
 mod verify_proof;
 
+/// jemalloc for every allocation in the process, RocksDB's C++ included (the feature
+/// `unprefixed_malloc_on_supported_platforms` makes it the process's `malloc`). Under glibc's
+/// allocator the plugin's RSS climbed by a quarter in four minutes of load while its live heap,
+/// traced with heaptrack, stayed flat: freed memtables and compaction buffers were kept,
+/// fragmented, instead of reused or returned.
+#[cfg(all(unix, not(target_env = "musl")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use stampvm::chain::Id;

@@ -94,6 +94,16 @@ pub struct ChainState {
 
 pub struct ChainActor;
 
+/// RocksDB's memory as gauges: a long run shows whether the plugin's memory growth is its
+/// memtables and cache filling up to their cap (`scripts/soak.sh`).
+fn publish_memory(store: &Store) {
+    use crate::metrics::{LABEL_PART, ROCKSDB_MEMORY_BYTES};
+    let memory = store.memory();
+    metrics::gauge!(ROCKSDB_MEMORY_BYTES, LABEL_PART => "memtables").set(memory.memtables as f64);
+    metrics::gauge!(ROCKSDB_MEMORY_BYTES, LABEL_PART => "block_cache")
+        .set(memory.block_cache as f64);
+}
+
 fn view(id: Id, block: Block, status: BlockStatus) -> BlockView {
     BlockView { id, block, status }
 }
@@ -221,6 +231,7 @@ impl ChainState {
             .cast(MempoolMsg::Included(block.payloads().to_vec()));
         metrics::counter!(crate::metrics::BLOCKS_ACCEPTED_TOTAL).increment(1);
         metrics::gauge!(crate::metrics::LAST_ACCEPTED_HEIGHT).set(block.height as f64);
+        publish_memory(&self.store);
         metrics::histogram!(crate::metrics::BLOCK_ACCEPT_SECONDS)
             .record(started.elapsed().as_secs_f64());
         self.publish_processing();
@@ -377,6 +388,7 @@ impl Actor for ChainActor {
     ) -> Result<Self::State, ActorProcessingErr> {
         let last_accepted = args.store.last_accepted()?;
         metrics::gauge!(crate::metrics::LAST_ACCEPTED_HEIGHT).set(last_accepted.1.height as f64);
+        publish_memory(&args.store);
         Ok(ChainState {
             format: args.store.format(),
             trees: HashMap::new(),

@@ -168,6 +168,7 @@ async fn measure(options: &BenchOptions) -> Result<Figures, BenchError> {
         node.engine().subscribe(),
         tip_before.accepted,
         pid,
+        node.vm_client().clone(),
     ));
     let latencies = load::run(plan.clone(), tally.clone()).await;
     let window = started.elapsed();

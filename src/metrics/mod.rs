@@ -54,6 +54,8 @@ pub const MEMPOOL_PAYLOADS: &str = "stampvm_mempool_payloads";
 pub const LAST_ACCEPTED_HEIGHT: &str = "stampvm_last_accepted_height";
 /// Gauge: verified blocks neither accepted nor rejected yet.
 pub const PROCESSING_BLOCKS: &str = "stampvm_processing_blocks";
+/// Gauge: bytes in RocksDB's memory budget; label [`LABEL_PART`] (`memtables`, `block_cache`).
+pub const ROCKSDB_MEMORY_BYTES: &str = "stampvm_rocksdb_memory_bytes";
 /// Histogram: time of one RocksDB write batch.
 pub const ROCKSDB_WRITE_SECONDS: &str = "stampvm_rocksdb_write_seconds";
 /// JSON-RPC requests served; labels [`LABEL_METHOD`], [`LABEL_OUTCOME`].
@@ -65,6 +67,8 @@ pub const GRPC_REQUEST_SECONDS: &str = "stampvm_grpc_request_seconds";
 
 /// Label key: why a payload was refused (keep the values a small fixed set).
 pub const LABEL_REASON: &str = "reason";
+/// Label key: which part of a memory budget.
+pub const LABEL_PART: &str = "part";
 /// Label key: the RPC method name.
 pub const LABEL_METHOD: &str = "method";
 /// Label key: how a request ended, e.g. `ok` or `error`.
@@ -143,6 +147,11 @@ pub fn describe() {
         PROCESSING_BLOCKS,
         Unit::Count,
         "Verified blocks not yet decided"
+    );
+    describe_gauge!(
+        ROCKSDB_MEMORY_BYTES,
+        Unit::Bytes,
+        "RocksDB memory: memtables, and the block cache's whole use (memtables charged to it)"
     );
     describe_histogram!(
         ROCKSDB_WRITE_SECONDS,

@@ -12,7 +12,7 @@ use crate::chain::{Block, ChainFormat, CodecError, Genesis, Id, Payload, Proof};
 use keys::*;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, Options, WriteBatch,
-    WriteOptions, DB,
+    WriteBufferManager, WriteOptions, DB,
 };
 use std::path::{Path, PathBuf};
 
@@ -39,7 +39,8 @@ pub enum StorageError {
     NotOnTip { id: Id, parent: Id, last: Id },
 }
 
-/// All memtables together, before RocksDB flushes the largest.
+/// All memtables together, before RocksDB flushes the largest; charged to the block cache, whose
+/// capacity is this plus [`StoreOptions::cache_bytes`].
 const MEMTABLE_BUDGET_BYTES: usize = 128 * 1024 * 1024;
 
 /// Tunables that matter for this workload.
@@ -47,7 +48,8 @@ const MEMTABLE_BUDGET_BYTES: usize = 128 * 1024 * 1024;
 pub struct StoreOptions {
     /// fsync every accept before answering: the node's proposer VM must never be behind us.
     pub sync_writes: bool,
-    /// RocksDB block cache size; reads of recent blocks are served from it.
+    /// RocksDB block cache size besides the memtables' budget; reads of recent blocks, and the
+    /// tables' filters and indexes, are served from it.
     pub cache_bytes: u64,
 }
 
@@ -65,6 +67,19 @@ pub struct Store {
     db: DB,
     options: StoreOptions,
     format: ChainFormat,
+    /// Held for [`Store::memory`]; RocksDB holds its own references.
+    cache: Cache,
+    memtables: WriteBufferManager,
+}
+
+/// What RocksDB's memory budget holds now, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RocksdbMemory {
+    /// All memtables together (at most the memtable budget).
+    pub memtables: usize,
+    /// The block cache's whole use: cached blocks, filters and indexes, and the memtables'
+    /// reservation (at most its capacity, `cache_bytes` plus the memtable budget).
+    pub block_cache: usize,
 }
 
 impl Store {
@@ -80,13 +95,19 @@ impl Store {
         let mut db_options = Options::default();
         db_options.create_if_missing(true);
         db_options.create_missing_column_families(true);
-        // One memtable budget for all column families. Left alone, each family may grow its own
-        // 64 MiB memtable before a flush, and a batched chain writes three of them hard: the
-        // plugin's memory would climb by hundreds of MiB under load before leveling off.
-        db_options.set_db_write_buffer_size(MEMTABLE_BUDGET_BYTES);
-        // One cache shared by every column family.
-        let cache =
-            Cache::new_lru_cache(usize::try_from(options.cache_bytes).unwrap_or(usize::MAX));
+        // One memory budget for RocksDB: the block cache, shared by every column family, also
+        // carries the memtables' size (the write buffer manager reserves it there). Left alone,
+        // each family may grow its own 64 MiB memtable and a batched chain writes three hard;
+        // with a separate budget the memory swung by the memtables' fill on every flush. Now a
+        // flush hands its space to cached blocks, and the total stays at the cap.
+        let cache_bytes = usize::try_from(options.cache_bytes).unwrap_or(usize::MAX);
+        let cache = Cache::new_lru_cache(cache_bytes.saturating_add(MEMTABLE_BUDGET_BYTES));
+        let memtables = WriteBufferManager::new_write_buffer_manager_with_cache(
+            MEMTABLE_BUDGET_BYTES,
+            false,
+            cache.clone(),
+        );
+        db_options.set_write_buffer_manager(&memtables);
         let cfs = ALL_CFS.iter().map(|name| {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&cache);
@@ -113,6 +134,8 @@ impl Store {
             db,
             options,
             format: genesis.format,
+            cache,
+            memtables,
         };
         store.check_or_init(&genesis.block())?;
         Ok(store)
@@ -121,6 +144,14 @@ impl Store {
     /// The chain's block format, from its genesis.
     pub fn format(&self) -> ChainFormat {
         self.format
+    }
+
+    /// RocksDB's memory now (two atomic reads; cheap enough for every accept).
+    pub fn memory(&self) -> RocksdbMemory {
+        RocksdbMemory {
+            memtables: self.memtables.get_usage(),
+            block_cache: self.cache.get_usage(),
+        }
     }
 
     fn cf(&self, name: &str) -> &ColumnFamily {
