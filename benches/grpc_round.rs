@@ -12,7 +12,8 @@
 //! Criterion reports the whole iteration as blocks/s (`grpc_block/sync_writes/true` — the
 //! default, fsync per accept — and `…/false`). Every iteration's durations are also collected,
 //! and once per benchmark ID p50/p99/max of the propose, the round and their sum are printed to
-//! stderr (`grpc_block latency …` lines, warm-up included), after a `grpc_block floor …` line:
+//! stderr (`grpc_block latency …` lines, warm-up included; the cycle, BuildBlock sent to
+//! BlockAccept answered, is `stampvm bench`'s block cycle), after a `grpc_block floor …` line:
 //! the latency of a bare unary call (`vm.VM/Version`) on the same connection, the floor under
 //! each of the round's five calls. The chain runs with `"log-level": "warn"`, so the plugin's
 //! per-accept info line (which the node would copy into its log) is not part of the figures.
@@ -38,8 +39,18 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
-/// Per-iteration durations: (propose, round).
-type Samples = Mutex<Vec<(Duration, Duration)>>;
+/// One iteration's durations.
+#[derive(Clone, Copy)]
+struct Sample {
+    /// The JSON-RPC proposal through the gateway.
+    propose: Duration,
+    /// WaitForEvent sent to BlockAccept answered.
+    round: Duration,
+    /// BuildBlock sent to BlockAccept answered: the block cycle.
+    cycle: Duration,
+}
+
+type Samples = Mutex<Vec<Sample>>;
 
 /// One node with one chain on one plugin process, as the tests' `TestNode`.
 struct BenchNode {
@@ -156,13 +167,15 @@ impl BenchNode {
         assert_eq!(reply["result"]["Success"], true, "{reply}");
     }
 
-    /// WaitForEvent → BuildBlock → BlockVerify → SetPreference → BlockAccept.
-    async fn round(&self) {
+    /// WaitForEvent → BuildBlock → BlockVerify → SetPreference → BlockAccept; returns the block
+    /// cycle, BuildBlock sent to BlockAccept answered (what `stampvm bench` calls the cycle).
+    async fn round(&self) -> Duration {
         let event = tokio::time::timeout(Duration::from_secs(10), self.client.wait_for_event())
             .await
             .expect("WaitForEvent answered within 10 s")
             .expect("WaitForEvent");
         assert_eq!(event.message, pb::Message::BuildBlock as i32);
+        let cycle = Instant::now();
         let built = self
             .client
             .build_block(pb::BuildBlockRequest {
@@ -187,6 +200,7 @@ impl BenchNode {
             .block_accept(pb::BlockAcceptRequest { id: built.id })
             .await
             .expect("BlockAccept");
+        cycle.elapsed()
     }
 
     /// `calls` sequential `vm.VM/Version` calls (no work behind them), each timed: the floor of
@@ -201,13 +215,17 @@ impl BenchNode {
         times
     }
 
-    /// One block; returns (propose, round) durations.
-    async fn block(&self) -> (Duration, Duration) {
+    /// One block; returns its [`Sample`].
+    async fn block(&self) -> Sample {
         let started = Instant::now();
         self.propose().await;
         let proposed = Instant::now();
-        self.round().await;
-        (proposed - started, proposed.elapsed())
+        let cycle = self.round().await;
+        Sample {
+            propose: proposed - started,
+            round: proposed.elapsed(),
+            cycle,
+        }
     }
 }
 
@@ -223,22 +241,26 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
     sorted[rank - 1]
 }
 
-fn report(name: &str, samples: &[(Duration, Duration)]) {
+fn report(name: &str, samples: &[Sample]) {
     if samples.is_empty() {
         return;
     }
-    let columns: [(&str, Vec<Duration>); 3] = [
+    let columns: [(&str, Vec<Duration>); 4] = [
         (
             "propose (JSON-RPC via gateway)",
-            samples.iter().map(|s| s.0).collect(),
+            samples.iter().map(|s| s.propose).collect(),
         ),
         (
             "round (WaitForEvent..BlockAccept)",
-            samples.iter().map(|s| s.1).collect(),
+            samples.iter().map(|s| s.round).collect(),
+        ),
+        (
+            "cycle (BuildBlock..BlockAccept)",
+            samples.iter().map(|s| s.cycle).collect(),
         ),
         (
             "block (propose + round)",
-            samples.iter().map(|s| s.0 + s.1).collect(),
+            samples.iter().map(|s| s.propose + s.round).collect(),
         ),
     ];
     for (label, mut values) in columns {

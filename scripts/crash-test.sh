@@ -4,10 +4,10 @@
 # was lost (the exact rule is in tests/crash_under_load.rs). Loopback only; bounded in time.
 #
 # Usage: scripts/crash-test.sh [--kills N] [--seed SEED] [--timeout SECS] [--proposers N]
-#                              [--max-delay-ms MS] [--protocol N]
+#                              [--max-delay-ms MS] [--protocol N] [--no-sync]
 # The same settings as environment variables: CRASH_KILLS, CRASH_SEED, CRASH_TIMEOUT_SECS,
-# CRASH_PROPOSERS, CRASH_MAX_DELAY_MS, CRASH_PROTOCOL. The seed is printed; pass it back with
-# --seed to repeat a run's schedule of kills.
+# CRASH_PROPOSERS, CRASH_MAX_DELAY_MS, CRASH_PROTOCOL, CRASH_SYNC_WRITES (--no-sync: 0, the chain
+# without an fsync per accept). The seed is printed; pass it back with --seed to repeat a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,7 @@ while [ $# -gt 0 ]; do
         --proposers) export CRASH_PROPOSERS="${2:?}"; shift 2 ;;
         --max-delay-ms) export CRASH_MAX_DELAY_MS="${2:?}"; shift 2 ;;
         --protocol) export CRASH_PROTOCOL="${2:?}"; shift 2 ;;
+        --no-sync) export CRASH_SYNC_WRITES=0; shift ;;
         -h|--help) usage ;;
         *) echo "unknown argument: $1" >&2; usage ;;
     esac

@@ -41,7 +41,8 @@
 //! `CRASH_KILLS` (20), `CRASH_SEED` (from the clock; printed), `CRASH_TIMEOUT_SECS` (900, for the
 //! whole run), `CRASH_PROPOSERS` (32 concurrent clients), `CRASH_MAX_DELAY_MS` (1500: a kill comes
 //! 50..=max ms after the engine restarts), `CRASH_PROTOCOL` (45; e.g. 35 to run the Messenger
-//! engine and check block statuses). The seed fixes the delays, which kills are aligned to a
+//! engine and check block statuses), `CRASH_SYNC_WRITES` (1; 0 runs the chain with
+//! `rocksdb-sync-writes: false`, whose accepts must survive a SIGKILL just the same). The seed fixes the delays, which kills are aligned to a
 //! `BlockAccept` and their offsets; the thread interleaving is the OS's, so a repeated seed repeats
 //! the schedule, not necessarily the exact outcome.
 //!
@@ -71,7 +72,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// The chain config of every process: quiet logs (the load would flood the output).
-const CONFIG: &str = r#"{"log-level": "warn"}"#;
+/// The chain config; `rocksdb-sync-writes` is set from [`Settings::sync_writes`].
+const LOG_LEVEL: &str = "warn";
 /// Any single step (a chain start, one check pass, a wait) longer than this is a failure.
 const STEP: Duration = Duration::from_secs(60);
 /// A restarted chain must accept a new block within this.
@@ -86,6 +88,9 @@ struct Settings {
     proposers: usize,
     max_delay_ms: u64,
     profile: Profile,
+    /// The chain's `rocksdb-sync-writes`. A SIGKILL ends the process, not the kernel: what the
+    /// plugin wrote without an fsync is in the page cache and must survive as well.
+    sync_writes: bool,
 }
 
 fn env_number(name: &str) -> Option<u64> {
@@ -112,6 +117,7 @@ impl Settings {
             max_delay_ms: env_number("CRASH_MAX_DELAY_MS").unwrap_or(1500).max(50),
             profile: Profile::new(protocol, HostFlavour::AvalancheGo)
                 .unwrap_or_else(|e| panic!("CRASH_PROTOCOL: {e}")),
+            sync_writes: env_number("CRASH_SYNC_WRITES").unwrap_or(1) != 0,
         }
     }
 }
@@ -324,7 +330,8 @@ async fn start(
         .map_err(|e| format!("dial: {e}"))?;
     let mut params = ChainParams::new(node_id(1), dir, GENESIS.to_vec(), services_addr.to_string())
         .with_profile(profile);
-    params.config_bytes = CONFIG.as_bytes().to_vec();
+    let config = json!({"log-level": LOG_LEVEL, "rocksdb-sync-writes": settings.sync_writes});
+    params.config_bytes = config.to_string().into_bytes();
     *chain_id = Some(params.chain_id);
 
     let step = |what: &'static str| move |e: stampvm::host::HostError| format!("{what}: {e}");
@@ -1170,14 +1177,15 @@ async fn crash_under_load() {
     let settings = Settings::from_env();
     println!(
         "crash test: {} kills, seed {} (repeat with CRASH_SEED={}), protocol {}, {} proposers, \
-         kill delay 50..={} ms, timeout {:?}",
+         kill delay 50..={} ms, timeout {:?}, rocksdb-sync-writes {}",
         settings.kills,
         settings.seed,
         settings.seed,
         settings.profile.announced(),
         settings.proposers,
         settings.max_delay_ms,
-        settings.timeout
+        settings.timeout,
+        settings.sync_writes
     );
     let dir = tempfile::tempdir().unwrap();
     let gateway_shutdown = Shutdown::new();
