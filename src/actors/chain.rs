@@ -7,8 +7,7 @@ use crate::api::{BlockStatus, BlockView};
 use crate::chain::batched::first_shared;
 use crate::chain::merkle::Tree;
 use crate::chain::{
-    verify_body, verify_child, Batch, Block, Body, ChainFormat, Id, ParentStatus, Payload,
-    VerifyError,
+    verify_body, verify_child, Block, ChainFormat, Id, ParentStatus, Payload, VerifyError,
 };
 use crate::storage::{StorageError, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -309,17 +308,9 @@ impl ChainState {
                 (Block::single(parent.id, height, timestamp, data), None)
             }
             ChainFormat::Batched { .. } => {
-                let tree = Tree::new(&payloads).ok_or(ChainError::NothingNew)?;
-                let body = Body::Batched(Batch {
-                    root: tree.root(),
-                    payloads: payloads.into(),
-                });
-                let block = Block {
-                    parent: parent.id,
-                    height,
-                    timestamp,
-                    body,
-                };
+                let (block, tree) =
+                    Block::batched_with_tree(parent.id, height, timestamp, payloads)
+                        .ok_or(ChainError::NothingNew)?;
                 (block, Some(tree))
             }
         };

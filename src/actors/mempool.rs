@@ -113,7 +113,8 @@ impl MempoolState {
     /// A local proposal: admitted and gossiped, or refused and counted.
     fn propose(&mut self, payload: Payload) -> Result<(), ProposeError> {
         let store = self.args.store.clone();
-        let outcome = self.propose_known(payload, || store.payload_block(&payload));
+        let outcome = self.admit(payload, false, || store.payload_block(&payload));
+        count_local(&outcome);
         if outcome.is_ok() {
             self.gossip(vec![payload]);
         }
@@ -123,17 +124,12 @@ impl MempoolState {
     /// Many local proposals, in order; the store is read once for all of them, and those taken
     /// go to gossip in one message.
     fn propose_many(&mut self, payloads: Vec<Payload>) -> Vec<Result<(), ProposeError>> {
-        let accepted = self.args.store.payload_blocks(&payloads);
         let mut taken = Vec::with_capacity(payloads.len());
-        let outcomes = payloads
+        let outcomes = self
+            .admit_many(payloads, false)
             .into_iter()
-            .enumerate()
-            .map(|(i, payload)| {
-                let known = match &accepted {
-                    Ok(blocks) => Ok(blocks[i]),
-                    Err(e) => Err(e.clone()),
-                };
-                let outcome = self.propose_known(payload, || known);
+            .map(|(payload, outcome)| {
+                count_local(&outcome);
                 if outcome.is_ok() {
                     taken.push(payload);
                 }
@@ -144,24 +140,40 @@ impl MempoolState {
         outcomes
     }
 
+    /// [`MempoolState::admit`] for many payloads in order, with one batched store read for all
+    /// of them (a proposeBatch, or a peer's gossip message).
+    fn admit_many(
+        &mut self,
+        payloads: Vec<Payload>,
+        from_peer: bool,
+    ) -> Vec<(Payload, Result<(), ProposeError>)> {
+        let accepted = self.args.store.payload_blocks(&payloads);
+        payloads
+            .into_iter()
+            .enumerate()
+            .map(|(i, payload)| {
+                let known = match &accepted {
+                    Ok(blocks) => Ok(blocks[i]),
+                    Err(e) => Err(e.clone()),
+                };
+                (payload, self.admit(payload, from_peer, || known))
+            })
+            .collect()
+    }
+
     /// Gossip is best effort: a dead gossip actor must not refuse proposals.
     fn gossip(&self, payloads: Vec<Payload>) {
         if !payloads.is_empty() {
             let _ = self.args.gossip.cast(GossipMsg::Outgoing(payloads));
         }
     }
+}
 
-    fn propose_known(
-        &mut self,
-        payload: Payload,
-        accepted_in: impl FnOnce() -> Result<Option<Id>, StorageError>,
-    ) -> Result<(), ProposeError> {
-        let outcome = self.admit(payload, false, accepted_in);
-        match &outcome {
-            Ok(()) => metrics::counter!(crate::metrics::PAYLOADS_PROPOSED_TOTAL).increment(1),
-            Err(reason) => refused(reason),
-        }
-        outcome
+/// Counts a local proposal's outcome: proposed, or refused with its reason.
+fn count_local(outcome: &Result<(), ProposeError>) {
+    match outcome {
+        Ok(()) => metrics::counter!(crate::metrics::PAYLOADS_PROPOSED_TOTAL).increment(1),
+        Err(reason) => refused(reason),
     }
 }
 
@@ -213,9 +225,8 @@ impl Actor for MempoolActor {
             }
             MempoolMsg::FromPeer(peer, payloads) => {
                 let mut taken = 0usize;
-                let store = state.args.store.clone();
-                for payload in payloads {
-                    match state.admit(payload, true, || store.payload_block(&payload)) {
+                for (_, outcome) in state.admit_many(payloads, true) {
+                    match outcome {
                         Ok(()) => taken += 1,
                         Err(reason) => refused(&reason),
                     }

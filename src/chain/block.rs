@@ -9,7 +9,7 @@
 use super::batched::{self, BatchedCodecError};
 use super::genesis::ChainFormat;
 use super::id::Id;
-use super::merkle::{self, Hash};
+use super::merkle::{self, Hash, Tree};
 use std::sync::Arc;
 
 /// Encoded length of a single-payload block: version (2) + parent (32) + height (8) +
@@ -88,7 +88,30 @@ impl Block {
         payloads: Vec<Payload>,
     ) -> Option<Block> {
         let root = merkle::root(&payloads)?;
-        Some(Block {
+        Some(Block::with_batch(parent, height, timestamp, root, payloads))
+    }
+
+    /// [`Block::batched`], keeping the whole Merkle tree (a builder verifies and stores it);
+    /// `None` for an empty batch.
+    pub fn batched_with_tree(
+        parent: Id,
+        height: u64,
+        timestamp: i64,
+        payloads: Vec<Payload>,
+    ) -> Option<(Block, Tree)> {
+        let tree = Tree::new(&payloads)?;
+        let block = Block::with_batch(parent, height, timestamp, tree.root(), payloads);
+        Some((block, tree))
+    }
+
+    fn with_batch(
+        parent: Id,
+        height: u64,
+        timestamp: i64,
+        root: Hash,
+        payloads: Vec<Payload>,
+    ) -> Block {
+        Block {
             parent,
             height,
             timestamp,
@@ -96,7 +119,7 @@ impl Block {
                 root,
                 payloads: payloads.into(),
             }),
-        })
+        }
     }
 
     /// The payloads in order; a payload's position is its leaf index.

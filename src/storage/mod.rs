@@ -82,6 +82,13 @@ pub struct RocksdbMemory {
     pub block_cache: usize,
 }
 
+/// A payload index value, of either schema.
+fn decode_location(raw: &[u8]) -> Result<StoredLocation, StorageError> {
+    PayloadLocation::decode(raw).ok_or(StorageError::CorruptMeta {
+        what: "payload index",
+    })
+}
+
 impl Store {
     /// Opens (creating if needed) the store under `chain_data_dir`, then makes sure it holds the
     /// chain that starts with `genesis`: a fresh store gets its block written as accepted block
@@ -346,14 +353,8 @@ impl Store {
     }
 
     fn payload_location(&self, payload: &Payload) -> Result<Option<StoredLocation>, StorageError> {
-        match self.db.get_pinned_cf(self.cf(CF_PAYLOADS), payload)? {
-            None => Ok(None),
-            Some(raw) => PayloadLocation::decode(&raw)
-                .map(Some)
-                .ok_or(StorageError::CorruptMeta {
-                    what: "payload index",
-                }),
-        }
+        let raw = self.db.get_pinned_cf(self.cf(CF_PAYLOADS), payload)?;
+        raw.as_deref().map(decode_location).transpose()
     }
 
     /// The accepted block that first included `payload`, if any.
@@ -367,13 +368,9 @@ impl Store {
         self.db
             .batched_multi_get_cf(cf, payloads.iter().map(|p| &p[..]), false)
             .into_iter()
-            .map(|value| match value? {
-                None => Ok(None),
-                Some(raw) => PayloadLocation::decode(&raw)
-                    .map(|l| Some(l.block_id()))
-                    .ok_or(StorageError::CorruptMeta {
-                        what: "payload index",
-                    }),
+            .map(|value| {
+                let location = value?.as_deref().map(decode_location).transpose()?;
+                Ok(location.map(|l| l.block_id()))
             })
             .collect()
     }
