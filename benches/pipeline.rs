@@ -61,11 +61,8 @@ impl Pipeline {
             rocksdb_sync_writes: sync_writes,
             ..ChainConfig::default()
         };
-        let options = StoreOptions {
-            sync_writes: config.rocksdb_sync_writes,
-            cache_bytes: config.rocksdb_cache_mb * 1024 * 1024,
-        };
         let genesis = parse_genesis(genesis).expect("valid genesis");
+        let options = StoreOptions::for_chain(&config, genesis.format);
         let store = Store::open(dir.path(), &genesis, options).expect("store opens");
         let clients = NodeClients::connect_lazy("", Profile::latest()).expect("no-node clients");
         let handles = VmHandles::start(Arc::new(store), &config, clients)

@@ -40,6 +40,11 @@ pub enum LogFormat {
 /// Full blocks' worth of payloads the mempool holds at least ([`ChainConfig::mempool_capacity_for`]).
 pub const MEMPOOL_BLOCKS: usize = 16;
 
+/// Default memtable budget (MiB) of a TimestampVM-format chain ([`ChainConfig::memtable_mb_for`]).
+pub const SINGLE_MEMTABLE_MB: u64 = 8;
+/// Default memtable budget (MiB) of a batched chain.
+pub const BATCHED_MEMTABLE_MB: u64 = 128;
+
 /// Every tunable of a running chain. `Default` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -64,6 +69,9 @@ pub struct ChainConfig {
     pub metrics_allow_remote: bool,
     /// RocksDB block cache, in MiB, besides the memtables' budget charged to it.
     pub rocksdb_cache_mb: u64,
+    /// All RocksDB memtables together, in MiB; default by chain format
+    /// ([`ChainConfig::memtable_mb_for`]).
+    pub rocksdb_memtable_mb: Option<u64>,
     /// fsync every accept before answering the node. Turning it off trades crash safety for
     /// speed: a power loss can lose the most recently accepted blocks.
     pub rocksdb_sync_writes: bool,
@@ -83,6 +91,7 @@ impl Default for ChainConfig {
             metrics_addr: None,
             metrics_allow_remote: false,
             rocksdb_cache_mb: 64,
+            rocksdb_memtable_mb: None,
             rocksdb_sync_writes: true,
         }
     }
@@ -121,6 +130,17 @@ impl ChainConfig {
         }
     }
 
+    /// The memtable budget in MiB on a chain of `format`: the configured one, else sized to the
+    /// format's write rate. A TimestampVM chain writes about 400 bytes a block, at most a few
+    /// hundred blocks a second, so 8 MiB fill within a minute or two and the memory then swings
+    /// by 8 MiB, not by the 128 MiB a batched chain (megabytes a second) needs to flush rarely.
+    pub fn memtable_mb_for(&self, format: crate::chain::ChainFormat) -> u64 {
+        self.rocksdb_memtable_mb.unwrap_or(match format {
+            crate::chain::ChainFormat::Single => SINGLE_MEMTABLE_MB,
+            crate::chain::ChainFormat::Batched { .. } => BATCHED_MEMTABLE_MB,
+        })
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         check_range("build-interval-ms", self.build_interval_ms, 10, 60_000)?;
         check_range(
@@ -139,6 +159,9 @@ impl ChainConfig {
             1_000_000,
         )?;
         check_range("rocksdb-cache-mb", self.rocksdb_cache_mb, 0, 65_536)?;
+        if let Some(mb) = self.rocksdb_memtable_mb {
+            check_range("rocksdb-memtable-mb", mb, 1, 65_536)?;
+        }
         if let Some(addr) = self.metrics_addr {
             if !addr.ip().is_loopback() && !self.metrics_allow_remote {
                 return Err(ConfigError::Value {
@@ -231,5 +254,22 @@ mod tests {
         let err = ChainConfig::from_bytes(br#"{"build-interval-ms": "fast"}"#).unwrap_err();
         assert!(err.to_string().contains("invalid type"), "{err}");
         assert!(ChainConfig::from_bytes(b"[1,2]").is_err());
+        let err = ChainConfig::from_bytes(br#"{"rocksdb-memtable-mb": 0}"#).unwrap_err();
+        assert!(err.to_string().contains("rocksdb-memtable-mb"), "{err}");
+    }
+
+    #[test]
+    fn memtable_budget_follows_the_format_unless_set() {
+        use crate::chain::ChainFormat;
+        let batched = ChainFormat::Batched { max_batch: 4096 };
+        let defaults = ChainConfig::default();
+        assert_eq!(
+            defaults.memtable_mb_for(ChainFormat::Single),
+            SINGLE_MEMTABLE_MB
+        );
+        assert_eq!(defaults.memtable_mb_for(batched), BATCHED_MEMTABLE_MB);
+        let set = ChainConfig::from_bytes(br#"{"rocksdb-memtable-mb": 32}"#).unwrap();
+        assert_eq!(set.memtable_mb_for(ChainFormat::Single), 32);
+        assert_eq!(set.memtable_mb_for(batched), 32);
     }
 }

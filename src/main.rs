@@ -2,17 +2,9 @@
 //! command-line tool (`dev`, `bench`, `verify-proof`, `vm-id`, `version`). anyhow lives here and
 //! in `verify_proof`, command-line code both; never in the library.
 
+mod allocator;
 mod bench;
 mod verify_proof;
-
-/// jemalloc for every allocation in the process, RocksDB's C++ included (the feature
-/// `unprefixed_malloc_on_supported_platforms` makes it the process's `malloc`). Under glibc's
-/// allocator the plugin's RSS climbed by a quarter in four minutes of load while its live heap,
-/// traced with heaptrack, stayed flat: freed memtables and compaction buffers were kept,
-/// fragmented, instead of reused or returned.
-#[cfg(all(unix, not(target_env = "musl")))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -148,6 +140,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             init_logging(false);
             // Before the handshake: the node gives no second try (README, "Protocol versions").
             let profile = profile_choice::choose(cli.rpcchainvm_protocol, flavour)?;
+            allocator::publish_stats();
             runtime()?.block_on(stampvm::plugin::run(&addr, profile))?;
             Ok(std::process::ExitCode::SUCCESS)
         }

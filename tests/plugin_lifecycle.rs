@@ -160,6 +160,21 @@ async fn chain_lifecycle_in_node_order() {
         .find(|f| f.name() == "stampvm_blocks_accepted_total")
         .expect("accepted-blocks family");
     assert_eq!(accepted.metric[0].counter.as_ref().unwrap().value(), 1.0);
+    // The binary publishes its allocator's figures: live bytes, within the pages that hold them.
+    let allocator = |kind: &str| {
+        stampvm::metrics::find_series(&families, "stampvm_allocator_bytes", "kind", kind)
+            .unwrap_or_else(|| panic!("allocator {kind} gauge"))
+            .gauge
+            .as_ref()
+            .unwrap()
+            .value()
+    };
+    let (allocated, active) = (allocator("allocated"), allocator("active"));
+    assert!(
+        allocated > 0.0 && allocated <= active,
+        "{allocated} {active}"
+    );
+    assert!(allocator("resident") > 0.0);
     for family in &families {
         for metric in &family.metric {
             assert!(

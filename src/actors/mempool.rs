@@ -197,9 +197,14 @@ impl Actor for MempoolActor {
         _myself: ActorRef<Self::Msg>,
         args: MempoolArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
+        // Sized once for a full mempool, so its memory never steps up under load. The set gets
+        // twice the room: a full set that keeps churning (payloads in, payloads out to blocks)
+        // fills its table with tombstones, and hashbrown then rebuilds it in place only while at
+        // most half its capacity is in use; above that it doubles. Seen as a one-time jump of
+        // ~70 MiB, ~2 minutes into a batched load with a 1,000,000-payload mempool.
         let state = MempoolState {
-            queue: VecDeque::with_capacity(args.capacity.min(65_536)),
-            members: HashSet::new(),
+            queue: VecDeque::with_capacity(args.capacity),
+            members: HashSet::with_capacity(2 * args.capacity),
             in_flight: HashSet::new(),
             args,
         };

@@ -1,11 +1,13 @@
 //! The once-a-second progress line while the load runs: what the API accepted and what the
 //! engine finalized so far, with the last second's rates, the plugin's RSS and, from its `Gather`,
-//! RocksDB's memtables and block cache (so a long run shows whether memory levels off, and which
-//! part of it grows: `scripts/soak.sh`).
+//! RocksDB's memtables and block cache and the allocator's live and resident bytes (so a long run
+//! shows whether memory levels off, and which part of it grows: `scripts/soak.sh`).
 
 use super::load::Tally;
 use stampvm::host::{AcceptedTip, VmClient};
-use stampvm::metrics::{LABEL_PART, ROCKSDB_MEMORY_BYTES};
+use stampvm::metrics::{
+    find_series, ALLOCATOR_BYTES, LABEL_KIND, LABEL_PART, ROCKSDB_MEMORY_BYTES,
+};
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -36,12 +38,12 @@ pub async fn report(
         let rss = super::procfs::rss_kib(plugin_pid).map_or("unknown".into(), |kib| {
             format!("{:.1} MiB", kib as f64 / 1024.0)
         });
-        let rocksdb = rocksdb_memory(&client).await.unwrap_or_default();
+        let memory = plugin_memory(&client).await;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
             out,
             "[{:>4.0}s] proposals accepted {accepted} (+{}), refused {refused}, errors {errors}; \
-             blocks finalized {blocks} (+{}); plugin RSS {rss}{rocksdb}",
+             blocks finalized {blocks} (+{}); plugin RSS {rss}{memory}",
             started.elapsed().as_secs_f64(),
             accepted - last_accepted,
             blocks - last_blocks,
@@ -51,26 +53,30 @@ pub async fn report(
     }
 }
 
-/// `; RocksDB memtables X MiB, block cache Y MiB` from the plugin's `Gather`, or `None` when it
-/// has no such gauges (another plugin) or the call fails.
-async fn rocksdb_memory(client: &VmClient) -> Option<String> {
-    let gathered = client.gather().await.ok()?;
-    let family = gathered
-        .metric_families
-        .iter()
-        .find(|family| family.name.as_deref() == Some(ROCKSDB_MEMORY_BYTES))?;
-    let part = |wanted: &str| {
-        family.metric.iter().find_map(|metric| {
-            let labelled = metric.label.iter().any(|label| {
-                label.name.as_deref() == Some(LABEL_PART) && label.value.as_deref() == Some(wanted)
-            });
-            let bytes = metric.gauge.as_ref()?.value?;
-            labelled.then_some(bytes / (1024.0 * 1024.0))
-        })
+/// `; RocksDB memtables X MiB, block cache Y MiB; heap allocated Z MiB, resident W MiB` from the
+/// plugin's `Gather`: each part only when the plugin has those gauges (another plugin has none),
+/// nothing when the call fails.
+async fn plugin_memory(client: &VmClient) -> String {
+    let Ok(gathered) = client.gather().await else {
+        return String::new();
     };
-    Some(format!(
-        "; RocksDB memtables {:.1} MiB, block cache {:.1} MiB",
-        part("memtables")?,
-        part("block_cache")?
-    ))
+    // The gauge `name{label_key=label}` in MiB, if present.
+    let mib = |name: &str, label_key: &str, label: &str| {
+        let series = find_series(&gathered.metric_families, name, label_key, label)?;
+        Some(series.gauge.as_ref()?.value? / (1024.0 * 1024.0))
+    };
+    let mut figures = String::new();
+    if let (Some(memtables), Some(cache)) = (
+        mib(ROCKSDB_MEMORY_BYTES, LABEL_PART, "memtables"),
+        mib(ROCKSDB_MEMORY_BYTES, LABEL_PART, "block_cache"),
+    ) {
+        figures += &format!("; RocksDB memtables {memtables:.1} MiB, block cache {cache:.1} MiB");
+    }
+    if let (Some(allocated), Some(resident)) = (
+        mib(ALLOCATOR_BYTES, LABEL_KIND, "allocated"),
+        mib(ALLOCATOR_BYTES, LABEL_KIND, "resident"),
+    ) {
+        figures += &format!("; heap allocated {allocated:.1} MiB, resident {resident:.1} MiB");
+    }
+    figures
 }

@@ -108,10 +108,7 @@ impl VmState {
             return Err(Status::invalid_argument("chain_data_dir is empty"));
         }
         let dir = PathBuf::from(&request.chain_data_dir);
-        let store_options = StoreOptions {
-            sync_writes: config.rocksdb_sync_writes,
-            cache_bytes: config.rocksdb_cache_mb * 1024 * 1024,
-        };
+        let store_options = StoreOptions::for_chain(&config, genesis.format);
         let store = tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&dir)?;
             Store::open(&dir, &genesis, store_options)

@@ -39,9 +39,8 @@ pub enum StorageError {
     NotOnTip { id: Id, parent: Id, last: Id },
 }
 
-/// All memtables together, before RocksDB flushes the largest; charged to the block cache, whose
-/// capacity is this plus [`StoreOptions::cache_bytes`].
-const MEMTABLE_BUDGET_BYTES: usize = 128 * 1024 * 1024;
+/// The least memtable RocksDB accepts (its `write_buffer_size` floor, 64 KiB).
+const MIN_MEMTABLE_BYTES: usize = 64 * 1024;
 
 /// Tunables that matter for this workload.
 #[derive(Debug, Clone, Copy)]
@@ -51,14 +50,28 @@ pub struct StoreOptions {
     /// RocksDB block cache size besides the memtables' budget; reads of recent blocks, and the
     /// tables' filters and indexes, are served from it.
     pub cache_bytes: u64,
+    /// All memtables together, before RocksDB flushes one; charged to the block cache, whose
+    /// capacity is this plus `cache_bytes`. It is also how far RocksDB's memory swings between
+    /// flushes, and how long a slow chain takes to reach its plateau.
+    pub memtable_bytes: u64,
 }
 
+impl StoreOptions {
+    /// The options a chain of `format` runs with under `config`.
+    pub fn for_chain(config: &crate::config::ChainConfig, format: ChainFormat) -> StoreOptions {
+        const MIB: u64 = 1024 * 1024;
+        StoreOptions {
+            sync_writes: config.rocksdb_sync_writes,
+            cache_bytes: config.rocksdb_cache_mb * MIB,
+            memtable_bytes: config.memtable_mb_for(format) * MIB,
+        }
+    }
+}
+
+/// A TimestampVM-format chain's options under the default config.
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions {
-            sync_writes: true,
-            cache_bytes: 64 * 1024 * 1024,
-        }
+        StoreOptions::for_chain(&crate::config::ChainConfig::default(), ChainFormat::Single)
     }
 }
 
@@ -108,9 +121,10 @@ impl Store {
         // with a separate budget the memory swung by the memtables' fill on every flush. Now a
         // flush hands its space to cached blocks, and the total stays at the cap.
         let cache_bytes = usize::try_from(options.cache_bytes).unwrap_or(usize::MAX);
-        let cache = Cache::new_lru_cache(cache_bytes.saturating_add(MEMTABLE_BUDGET_BYTES));
+        let memtable_bytes = usize::try_from(options.memtable_bytes).unwrap_or(usize::MAX);
+        let cache = Cache::new_lru_cache(cache_bytes.saturating_add(memtable_bytes));
         let memtables = WriteBufferManager::new_write_buffer_manager_with_cache(
-            MEMTABLE_BUDGET_BYTES,
+            memtable_bytes,
             false,
             cache.clone(),
         );
@@ -129,6 +143,11 @@ impl Store {
             table.set_pin_l0_filter_and_index_blocks_in_cache(true);
             let mut cf_options = Options::default();
             cf_options.set_block_based_table_factory(&table);
+            // A family's memtable is at most half the budget. What a memtable sizes from this
+            // (its arena blocks, its prefix Bloom filter) then stays small against a small
+            // budget, which buys room for writes, not fixed costs. At the batched chain's 128 MiB
+            // it is RocksDB's default, 64 MiB.
+            cf_options.set_write_buffer_size((memtable_bytes / 2).max(MIN_MEMTABLE_BYTES));
             if *name == CF_PAYLOADS {
                 cf_options.set_memtable_whole_key_filtering(true);
                 cf_options.set_memtable_prefix_bloom_ratio(0.1);
