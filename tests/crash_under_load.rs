@@ -42,9 +42,10 @@
 //! whole run), `CRASH_PROPOSERS` (32 concurrent clients), `CRASH_MAX_DELAY_MS` (1500: a kill comes
 //! 50..=max ms after the engine restarts), `CRASH_PROTOCOL` (45; e.g. 35 to run the Messenger
 //! engine and check block statuses), `CRASH_SYNC_WRITES` (1; 0 runs the chain with
-//! `rocksdb-sync-writes: false`, whose accepts must survive a SIGKILL just the same). The seed fixes the delays, which kills are aligned to a
-//! `BlockAccept` and their offsets; the thread interleaving is the OS's, so a repeated seed repeats
-//! the schedule, not necessarily the exact outcome.
+//! `rocksdb-sync-writes: false`, whose accepts must survive a SIGKILL just the same). The seed
+//! fixes the delays, which kills are aligned to a `BlockAccept` and their offsets; the thread
+//! interleaving is the OS's, so a repeated seed repeats the schedule, not necessarily the exact
+//! outcome.
 //!
 //! Loopback only; every step is bounded and the whole run has a hard timeout.
 
@@ -72,7 +73,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// The chain config of every process: quiet logs (the load would flood the output).
-/// The chain config; `rocksdb-sync-writes` is set from [`Settings::sync_writes`].
+/// The chain's log level: quiet, or the load would flood the output. The rest of the chain
+/// config, `rocksdb-sync-writes`, comes from [`Settings::sync_writes`].
 const LOG_LEVEL: &str = "warn";
 /// Any single step (a chain start, one check pass, a wait) longer than this is a failure.
 const STEP: Duration = Duration::from_secs(60);
