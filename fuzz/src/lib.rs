@@ -5,13 +5,11 @@
 //!
 //! A crash found by `cargo fuzz` goes into [`regressions`] as a unit test with its input bytes.
 
-pub mod backend;
-
-use backend::FuzzBackend;
 use prost::Message;
 use serde_json::value::RawValue;
 use stampvm::api::data::Encoding;
 use stampvm::api::http::JsonRpcApi;
+use stampvm::api::memory_backend::MemoryBackend;
 use stampvm::api::proof_json::ProofJson;
 use stampvm::api::static_api::StaticApi;
 use stampvm::api::BlockStatus;
@@ -30,6 +28,24 @@ use stampvm::rpc::wire::{Handler, InitializeRequest, ReadResponse, SendAppGossip
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
+
+/// Pending payloads the JSON-RPC target's mempool holds: room for a batch's worth of answers
+/// (taken, duplicate, full) within one input.
+const FUZZ_MEMPOOL: usize = 4;
+
+/// vectors.md's TimestampVM chain (genesis `hello`, block 1 the manuscript payload) for the
+/// JSON-RPC target, fresh for each input.
+fn single_chain() -> MemoryBackend {
+    MemoryBackend::single().with_capacity(FUZZ_MEMPOOL)
+}
+
+/// A batched chain whose block 1 holds three payloads, the manuscript first (proofs with paths).
+fn batched_chain() -> MemoryBackend {
+    MemoryBackend::batched().with_capacity(FUZZ_MEMPOOL)
+}
+
+/// The chains every JSON-RPC input runs against.
+const CHAINS: [fn() -> MemoryBackend; 2] = [single_chain, batched_chain];
 
 /// The batched chain `block_parse` reads blocks for: small enough that the fuzzer reaches both
 /// sides of the limit.
@@ -151,7 +167,7 @@ fn check_responses(data: &[u8], parsed: Block) {
 /// `root` and `count` and `getProof` with real paths. A proof in a reply reads back as a proof
 /// whose path holds.
 pub fn jsonrpc_body(data: &[u8]) {
-    for backend in [FuzzBackend::single(), FuzzBackend::batched()] {
+    for backend in CHAINS.map(|chain| chain()) {
         if let Some(reply) = block_on(stampvm::api::methods::handle_body(&backend, data)) {
             check_reply(&reply);
             check_proofs_in_reply(&reply);
@@ -160,8 +176,8 @@ pub fn jsonrpc_body(data: &[u8]) {
 }
 
 /// Every `getProof` result in a reply (an object, or the objects of a batch reply), read as
-/// `verify-proof` reads a saved reply: it is a proof, and its path holds (the fuzz backend
-/// proves only what its blocks carry).
+/// `verify-proof` reads a saved reply: it is a proof, and its path holds (the in-memory
+/// backend proves only what its blocks carry).
 fn check_proofs_in_reply(reply: &[u8]) {
     // Replies that echo what `serde_json::Value` refuses carry errors, not proofs.
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(reply) else {
@@ -611,7 +627,7 @@ mod regressions {
             jsonrpc_body(body.as_bytes());
         }
         // Both chains prove the manuscript payload, with a path for the batched one.
-        for backend in [FuzzBackend::single(), FuzzBackend::batched()] {
+        for backend in CHAINS.map(|chain| chain()) {
             let reply = block_on(stampvm::api::methods::handle_body(
                 &backend,
                 cases[0].as_bytes(),
@@ -645,8 +661,8 @@ mod regressions {
             )
         };
         for (backend, encoding, seed) in [
-            (FuzzBackend::batched(), "hex", batched),
-            (FuzzBackend::single(), "cb58", single),
+            (batched_chain(), "hex", batched),
+            (single_chain(), "cb58", single),
         ] {
             let reply = block_on(stampvm::api::methods::handle_body(
                 &backend,
@@ -692,7 +708,7 @@ mod regressions {
             x4 = hex(4)
         );
         // A fresh chain per body, as the target runs each input.
-        for chain in [FuzzBackend::single, FuzzBackend::batched] {
+        for chain in CHAINS {
             let run = |body: &str| {
                 let backend = chain();
                 let reply = block_on(stampvm::api::methods::handle_body(

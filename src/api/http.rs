@@ -167,7 +167,7 @@ impl<B: Backend> JsonRpcApi for B {
 mod tests {
     //! Gorilla's HTTP-level texts (vectors.md 3.3), the header list, and the order of checks.
     use super::*;
-    use crate::api::test_backend::MapBackend;
+    use crate::api::memory_backend::MemoryBackend;
 
     fn json_headers() -> Vec<HeaderField> {
         vec![HeaderField::new("Content-Type", "application/json")]
@@ -238,7 +238,7 @@ mod tests {
 
     #[tokio::test]
     async fn respond_runs_checks_then_json_rpc() {
-        let backend = MapBackend::new(false);
+        let backend = MemoryBackend::genesis_only();
         let get = respond(&backend, "GET", &json_headers(), b"{}").await;
         assert_eq!(
             (get.status, get.content_type),

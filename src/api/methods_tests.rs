@@ -3,8 +3,11 @@
 //! shows the body we sent and the reply we got.
 
 use super::*;
+use crate::api::memory_backend::{MemoryBackend, MANUSCRIPT};
 use crate::api::proof_json::ProofJson;
-use crate::api::test_backend::{MapBackend, MANUSCRIPT_HEX};
+/// [`MANUSCRIPT`] in the Go reference's hex form: the child block's data (vectors.md 3.1).
+const MANUSCRIPT_HEX: &str =
+    "0x8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941cc82d1c2";
 const GENESIS_ID: &str = "26YwkG2RtzBa9pP5pj9qDvjYbw19PtF7ajT75hDZ3FTs4Waurp";
 const CHILD_ID: &str = "2C7r6YFmQbZpRNEbqk9Mspqx9hGdZYSTWWg8RwHY4rt3x79rxM";
 /// A valid CB58 ID that no test chain holds (vectors.md 1: `timestampvm` zero-padded).
@@ -13,8 +16,16 @@ const GENESIS_RESULT: &str = r#"{"timestamp":"0","data":"0x68656c6c6f00000000000
 const CHILD_RESULT: &str = r#"{"timestamp":"1700000000","data":"0x8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941cc82d1c2","height":"1","id":"2C7r6YFmQbZpRNEbqk9Mspqx9hGdZYSTWWg8RwHY4rt3x79rxM","parentID":"26YwkG2RtzBa9pP5pj9qDvjYbw19PtF7ajT75hDZ3FTs4Waurp"}"#;
 const BAD_PARAMS: &str = "couldn't unmarshal an argument. Ensure arguments are valid and properly formatted. See documentation for example calls";
 
+#[test]
+fn the_manuscript_vector_is_the_test_chains_payload() {
+    assert_eq!(
+        crate::api::data::parse_payload(MANUSCRIPT_HEX).unwrap(),
+        MANUSCRIPT
+    );
+}
+
 /// The reply body as text, `None` when nothing is owed.
-async fn call(backend: &MapBackend, body: &str) -> Option<String> {
+async fn call(backend: &MemoryBackend, body: &str) -> Option<String> {
     let reply = handle_body(backend, body.as_bytes()).await?;
     let text = String::from_utf8(reply).expect("replies are UTF-8");
     assert!(
@@ -35,7 +46,7 @@ fn error_reply(code: i64, message: &str, id: &str) -> String {
     )
 }
 
-async fn check(backend: &MapBackend, body: &str, expected: &str) {
+async fn check(backend: &MemoryBackend, body: &str, expected: &str) {
     assert_eq!(
         call(backend, body).await.as_deref(),
         Some(expected),
@@ -46,7 +57,7 @@ async fn check(backend: &MapBackend, body: &str, expected: &str) {
 // vectors.md 3.1
 #[tokio::test]
 async fn propose_block_vector() {
-    let backend = MapBackend::new(false);
+    let backend = MemoryBackend::genesis_only();
     check(
         &backend,
         &format!(r#"{{"jsonrpc":"2.0","method":"timestampvm.proposeBlock","params":{{"data":"{MANUSCRIPT_HEX}"}},"id":1}}"#),
@@ -62,7 +73,7 @@ async fn propose_block_vector() {
 // vectors.md 3.2
 #[tokio::test]
 async fn get_block_vectors() {
-    let backend = MapBackend::new(true);
+    let backend = MemoryBackend::single();
     let by_id = format!(r#"{{"id":"{CHILD_ID}"}}"#);
     let expected = format!(r#"{{"jsonrpc":"2.0","result":{CHILD_RESULT},"id":2}}"#);
     check(
@@ -80,7 +91,7 @@ async fn get_block_vectors() {
     )
     .await;
 
-    let genesis_only = MapBackend::new(false);
+    let genesis_only = MemoryBackend::genesis_only();
     let expected = format!(r#"{{"jsonrpc":"2.0","result":{GENESIS_RESULT},"id":4}}"#);
     for params in ["{}", r#"{"id":null}"#, "[]", "[{}]", "null"] {
         check(
@@ -105,7 +116,7 @@ async fn get_block_vectors() {
 // vectors.md 3.3, one row after another
 #[tokio::test]
 async fn error_vectors() {
-    let backend = MapBackend::new(true);
+    let backend = MemoryBackend::single();
     let unknown = format!(r#"{{"id":"{UNKNOWN_ID}"}}"#);
     check(
         &backend,
@@ -201,7 +212,7 @@ async fn error_vectors() {
 
 #[tokio::test]
 async fn notifications_run_but_get_no_reply() {
-    let backend = MapBackend::new(false);
+    let backend = MemoryBackend::genesis_only();
     let body = format!(
         r#"{{"jsonrpc":"2.0","method":"timestampvm.proposeBlock","params":{{"data":"{MANUSCRIPT_HEX}"}}}}"#
     );
@@ -219,7 +230,7 @@ async fn notifications_run_but_get_no_reply() {
 
 #[tokio::test]
 async fn batches_answer_in_order_and_skip_notifications() {
-    let backend = MapBackend::new(true);
+    let backend = MemoryBackend::single();
     let body = format!(
         r#"[{},{{"jsonrpc":"2.0","method":"timestampvm.lastAccepted"}},{},7]"#,
         request("timestampvm.lastAccepted", "{}", "\"a\""),
@@ -240,7 +251,7 @@ async fn batches_answer_in_order_and_skip_notifications() {
 
 #[tokio::test]
 async fn encodings_in_and_out() {
-    let backend = MapBackend::new(true);
+    let backend = MemoryBackend::single();
     let payload = parse_payload(MANUSCRIPT_HEX).unwrap();
     let cb58 = crate::chain::id::cb58_encode(&payload);
     let params = format!(r#"{{"id":"{CHILD_ID}","encoding":"cb58"}}"#);
@@ -272,7 +283,7 @@ async fn encodings_in_and_out() {
 
 #[tokio::test]
 async fn mempool_refusals_are_answers_and_a_down_vm_is_an_error() {
-    let backend = MapBackend::new(false);
+    let backend = MemoryBackend::genesis_only();
     let mut payloads = (1u8..=3).map(|n| crate::api::data::hex_checksummed(&[n; 32]));
     let propose = |data: String| {
         request(
@@ -304,7 +315,7 @@ async fn mempool_refusals_are_answers_and_a_down_vm_is_an_error() {
         r#"{"jsonrpc":"2.0","result":{"size":2,"capacity":2},"id":3}"#,
     )
     .await;
-    backend.state.lock().unwrap().down = true;
+    backend.set_down(true);
     check(
         &backend,
         &third,
@@ -315,7 +326,7 @@ async fn mempool_refusals_are_answers_and_a_down_vm_is_an_error() {
 
 #[tokio::test]
 async fn get_block_by_height() {
-    let backend = MapBackend::new(true);
+    let backend = MemoryBackend::single();
     let child = format!(r#"{{"jsonrpc":"2.0","result":{CHILD_RESULT},"id":1}}"#);
     for params in [r#"{"height":1}"#, r#"{"height":"1"}"#, r#"[{"height":1}]"#] {
         check(
@@ -359,23 +370,25 @@ fn hash_text(hash: &[u8; 32]) -> String {
 // rest, and each mempool refusal (duplicate within the request, full, accepted) is that item's.
 #[tokio::test]
 async fn propose_batch_answers_each_item_in_order() {
-    let backend = MapBackend::new(false);
+    let backend = MemoryBackend::genesis_only();
     let (one, two, three) = ([1u8; 32], [2u8; 32], [3u8; 32]);
     let hex = |payload: &[u8; 32]| crate::api::data::hex_checksummed(payload);
     let bad_sum = format!("{}00000000", &hex(&one)[..66]);
     let genesis_data = "0x68656c6c6f000000000000000000000000000000000000000000000000000000f0fcde20";
     let cb58_two = crate::chain::id::cb58_encode(&two);
+    // The chain is asked only while the mempool has room (the real mempool's order), so the
+    // accepted payload comes before the mempool fills.
     let items = [
         hex(&one),
         bad_sum,
         hex(&one),
+        genesis_data.to_owned(),
         cb58_two,
         hex(&three),
-        genesis_data.to_owned(),
     ];
     let params = serde_json::json!({ "data": items }).to_string();
     let expected = format!(
-        r#"{{"jsonrpc":"2.0","result":{{"accepted":2,"results":[{{"success":true}},{{"success":false,"reason":"data must be hex representation of 32 bytes: hex payload checksum mismatch"}},{{"success":false,"reason":"payload is already pending in the mempool"}},{{"success":true}},{{"success":false,"reason":"mempool full (2 pending payloads)"}},{{"success":false,"reason":"payload is already in accepted block {GENESIS_ID}"}}]}},"id":1}}"#
+        r#"{{"jsonrpc":"2.0","result":{{"accepted":2,"results":[{{"success":true}},{{"success":false,"reason":"data must be hex representation of 32 bytes: hex payload checksum mismatch"}},{{"success":false,"reason":"payload is already pending in the mempool"}},{{"success":false,"reason":"payload is already in accepted block {GENESIS_ID}"}},{{"success":true}},{{"success":false,"reason":"mempool full (2 pending payloads)"}}]}},"id":1}}"#
     );
     check(
         &backend,
@@ -388,7 +401,7 @@ async fn propose_batch_answers_each_item_in_order() {
 
 #[tokio::test]
 async fn propose_batch_refuses_empty_oversized_and_malformed_params() {
-    let backend = MapBackend::new(false);
+    let backend = MemoryBackend::genesis_only();
     let size_error = |found: usize| {
         let message = format!("data must hold 1 to {MAX_PROPOSE_BATCH} payloads, found {found}");
         error_reply(-32000, &message, "1")
@@ -416,7 +429,7 @@ async fn propose_batch_refuses_empty_oversized_and_malformed_params() {
     assert!(backend.mempool().is_empty());
 
     // A VM that cannot answer fails the request, unless no item needed to ask it.
-    backend.state.lock().unwrap().down = true;
+    backend.set_down(true);
     let params = format!(r#"{{"data":["{MANUSCRIPT_HEX}"]}}"#);
     let down = error_reply(-32000, "the VM is shutting down", "1");
     check(&backend, &propose_batch(&params), &down).await;
@@ -432,7 +445,7 @@ async fn propose_batch_refuses_empty_oversized_and_malformed_params() {
 // hash. The reply reads back as a proof that verifies.
 #[tokio::test]
 async fn get_proof_of_a_single_payload_block() {
-    let backend = MapBackend::new(true);
+    let backend = MemoryBackend::single();
     let payload = parse_payload(MANUSCRIPT_HEX).unwrap();
     let root = hash_text(&crate::chain::merkle::leaf_hash(&payload));
     let params = format!(r#"{{"data":"{MANUSCRIPT_HEX}"}}"#);
@@ -457,7 +470,7 @@ async fn get_proof_of_a_single_payload_block() {
 
 #[tokio::test]
 async fn get_proof_says_not_yet_unknown_or_bad_data() {
-    let backend = MapBackend::new(false);
+    let backend = MemoryBackend::genesis_only();
     let get_proof = |params: String| request("timestampvm.getProof", &params, "1");
     let pending = crate::api::data::hex_checksummed(&[4; 32]);
     check(
@@ -498,7 +511,7 @@ async fn get_proof_says_not_yet_unknown_or_bad_data() {
     }
     let bad_params = error_reply(-32000, BAD_PARAMS, "1");
     check(&backend, &get_proof(r#"{"data":5}"#.into()), &bad_params).await;
-    backend.state.lock().unwrap().down = true;
+    backend.set_down(true);
     check(
         &backend,
         &get_proof(format!(r#"{{"data":"{pending}"}}"#)),
@@ -511,8 +524,8 @@ async fn get_proof_says_not_yet_unknown_or_bad_data() {
 // then `root` and `count`; its payloads' proofs name the block and verify.
 #[tokio::test]
 async fn batched_blocks_and_their_proofs() {
-    use crate::api::test_backend::BATCH;
-    let backend = MapBackend::batched();
+    use crate::api::memory_backend::BATCH;
+    let backend = MemoryBackend::batched();
     let view = backend.block_at_height(1).await.unwrap().unwrap();
     let root = crate::chain::merkle::root(&BATCH).unwrap();
     let result = format!(

@@ -4,11 +4,11 @@ pub mod backend;
 pub mod data;
 pub mod http;
 pub mod jsonrpc;
+#[cfg(any(test, feature = "memory-backend"))]
+pub mod memory_backend;
 pub mod methods;
 pub mod proof_json;
 pub mod static_api;
-#[cfg(test)]
-pub(crate) mod test_backend;
 
 pub use backend::{
     Backend, BackendError, BlockStatus, BlockView, MempoolStats, ProofLookup, ProposeError,
