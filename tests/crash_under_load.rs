@@ -72,7 +72,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// The chain config of every process: quiet logs (the load would flood the output).
 /// The chain's log level: quiet, or the load would flood the output. The rest of the chain
 /// config, `rocksdb-sync-writes`, comes from [`Settings::sync_writes`].
 const LOG_LEVEL: &str = "warn";

@@ -11,7 +11,7 @@
 use crate::api::backend::{
     Backend, BackendError, BlockStatus, BlockView, MempoolStats, ProofLookup, ProposeError,
 };
-use crate::chain::{Block, ChainFormat, Id, Payload, Proof};
+use crate::chain::{Block, ChainFormat, Genesis, Id, Payload, Proof};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -47,36 +47,38 @@ struct State {
     down: bool,
 }
 
-/// The `hello` genesis data zero-padded to a payload (vectors.md 2.1).
-fn hello() -> Payload {
-    let mut data = [0u8; 32];
-    data[..5].copy_from_slice(b"hello");
-    data
+/// Block 0 of a chain of `format` whose genesis data is `hello` (vectors.md 2.1).
+fn hello_genesis(format: ChainFormat) -> Block {
+    Genesis {
+        format,
+        data: b"hello".to_vec(),
+    }
+    .block()
 }
 
 impl MemoryBackend {
     /// The chain of vectors.md 2.1: genesis `hello` alone.
     pub fn genesis_only() -> MemoryBackend {
-        let genesis = Block::single(Id::EMPTY, 0, 0, hello());
+        let genesis = hello_genesis(ChainFormat::Single);
         MemoryBackend::with_blocks(ChainFormat::Single, vec![genesis])
     }
 
     /// The chain of vectors.md 2.1 and 2.2: genesis `hello` and its child carrying
     /// [`MANUSCRIPT`].
     pub fn single() -> MemoryBackend {
-        let genesis = Block::single(Id::EMPTY, 0, 0, hello());
+        let genesis = hello_genesis(ChainFormat::Single);
         let child = Block::single(genesis.id(), 1, 1_700_000_000, MANUSCRIPT);
         MemoryBackend::with_blocks(ChainFormat::Single, vec![genesis, child])
     }
 
     /// A batched chain: genesis `hello` as a batch of one, then a block carrying [`BATCH`].
     pub fn batched() -> MemoryBackend {
-        let genesis = Block::batched(Id::EMPTY, 0, 0, vec![hello()]).expect("one payload");
-        let child =
-            Block::batched(genesis.id(), 1, 1_700_000_000, BATCH.to_vec()).expect("three payloads");
         let format = ChainFormat::Batched {
             max_batch: MAX_BATCH,
         };
+        let genesis = hello_genesis(format);
+        let child =
+            Block::batched(genesis.id(), 1, 1_700_000_000, BATCH.to_vec()).expect("three payloads");
         MemoryBackend::with_blocks(format, vec![genesis, child])
     }
 

@@ -136,8 +136,8 @@ impl Store {
         let cfs = ALL_CFS.iter().map(|name| {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&cache);
-            // Most payload lookups are for payloads never accepted (every proposal is checked,
-            // and every batch being built): filters answer "absent" without reading a data
+            // Most payload lookups are for payloads never accepted (every proposal the mempool
+            // has room for, and every block's payloads): filters answer "absent" without reading a data
             // block, on disk and, for the payload index, in the memtable too. See
             // FILTER_BITS_PER_KEY for why Ribbon, and the flushes' level-0 files keep Bloom
             // filters: they are short-lived, and Ribbon costs more CPU to build.
