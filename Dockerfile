@@ -11,7 +11,7 @@
 #   CHAIN_ID          if set, docker/chain-config.json becomes that chain's config
 #   AVALANCHEGO_IMAGE the node image; its rpcchainvm protocol must be one stampvm speaks (45)
 
-ARG AVALANCHEGO_IMAGE=avaplatform/avalanchego:v1.14.2
+ARG AVALANCHEGO_IMAGE=avaplatform/avalanchego:v1.15.1
 
 # ---- Build stage: the release binary ----
 # Bookworm, like the node image (Debian 12): the binary needs the same glibc and libstdc++.

@@ -1,6 +1,6 @@
 //! End to end over real gRPC on loopback: the real `stampvm` binary launched as a plugin through
 //! [`stampvm::host`] (handshake, node services, chain start in the node's order, HTTP gateway),
-//! playing the newest node (protocol 45, where the node waits with `WaitForEvent`).
+//! playing the newest node (`Profile::latest`, where the node waits with `WaitForEvent`).
 //!
 //! One iteration is one block:
 //! 1. propose: `timestampvm.proposeBlock` over HTTP/1.1 to the host's gateway (the path a client

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build needs from the system when it is missing, so the README's commands work
 # on a fresh Debian/Ubuntu machine. RocksDB's Rust bindings are generated at build time with
-# bindgen, which loads libclang; the C++ compiler comes with build-essential.
+# bindgen, which loads libclang; the C++ compiler comes with build-essential. With --for-tests also
+# the rustfmt and clippy components (rustup) when missing.
 #
 # --for-tests: also what the tests run besides the build: Debian's `prometheus` package, for
 # /usr/bin/prometheus and /usr/bin/promtool (tests/prometheus.rs scrapes the plugin with them).
@@ -21,13 +22,54 @@ as_root() {
     fi
 }
 
-missing=()
-# bindgen needs libclang-dev at build time: the unversioned libclang.so, and clang's own headers
-# (stddef.h, ...) to parse RocksDB's C header. The runtime library libclang.so.1 alone is not enough.
-if ! ls /usr/lib/llvm-*/lib/libclang.so /usr/lib/llvm-*/lib/libclang-*.so >/dev/null 2>&1 ||
-    ! ls /usr/lib/llvm-*/lib/clang/*/include/stddef.h >/dev/null 2>&1; then
-    missing+=(libclang-dev)
+# Cargo first: without it nothing below is worth installing.
+if ! command -v cargo >/dev/null; then
+    echo "cargo not found: install the Rust toolchain first (rustup: see rust-lang.org/tools/install), then rerun" >&2
+    exit 1
 fi
+
+# The tests check formatting and lints: rustfmt and clippy are rustup components that its
+# "minimal" profile and the official rust:* container images leave out.
+if $for_tests; then
+    components=()
+    cargo fmt --version >/dev/null 2>&1 || components+=(rustfmt)
+    cargo clippy --version >/dev/null 2>&1 || components+=(clippy)
+    if [ "${#components[@]}" -gt 0 ]; then
+        if command -v rustup >/dev/null; then
+            echo "installing Rust components: ${components[*]}" >&2
+            rustup component add "${components[@]}"
+        else
+            echo "cargo ${components[*]} missing and no rustup to install them: install ${components[*]} for this toolchain" >&2
+            exit 1
+        fi
+    fi
+fi
+
+# bindgen (RocksDB's bindings) loads libclang at build time. Where it is found, in the order
+# clang-sys looks: $LIBCLANG_PATH, then `llvm-config --libdir`, then the usual system folders.
+# On Debian the unversioned libclang.so and clang's own headers (stddef.h, ...) come with
+# libclang-dev; the runtime library libclang.so.1 alone is not enough.
+has_libclang_in() {
+    [ -n "$1" ] && ls "$1"/libclang.so* "$1"/libclang-*.so* "$1"/libclang.dylib >/dev/null 2>&1
+}
+libclang_found() {
+    has_libclang_in "${LIBCLANG_PATH:-}" && return 0
+    if command -v llvm-config >/dev/null && has_libclang_in "$(llvm-config --libdir 2>/dev/null)"; then
+        return 0
+    fi
+    if command -v dpkg >/dev/null; then
+        # Debian/Ubuntu: the library and the headers bindgen parses with, both from libclang-dev
+        # (the runtime package alone puts a libclang-N.so.1 in the library folder, not enough).
+        ls /usr/lib/llvm-*/lib/libclang.so /usr/lib/llvm-*/lib/libclang-*.so >/dev/null 2>&1 &&
+            ls /usr/lib/llvm-*/lib/clang/*/include/stddef.h >/dev/null 2>&1
+    else
+        # Fedora, Arch and others ship the headers with the library.
+        ls /usr/lib64/libclang.so* /usr/lib/libclang.so* /usr/local/lib/libclang.so* >/dev/null 2>&1
+    fi
+}
+
+missing=()
+libclang_found || missing+=(libclang-dev)
 command -v c++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 if $for_tests && { [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; }; then
@@ -37,7 +79,12 @@ fi
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing system packages: ${missing[*]}" >&2
     if ! command -v apt-get >/dev/null; then
-        echo "apt-get not found: install ${missing[*]} with your package manager" >&2
+        {
+            echo "missing: ${missing[*]} (Debian's package names), and apt-get is not here to install them."
+            echo "Install the equivalents with your package manager, e.g. Fedora: dnf install clang-devel gcc-c++ make;"
+            echo "Arch: pacman -S clang base-devel; macOS: brew install llvm, then LIBCLANG_PATH=\$(brew --prefix llvm)/lib."
+            echo "libclang is also found through LIBCLANG_PATH or llvm-config. The tests need prometheus and promtool in /usr/bin."
+        } >&2
         exit 1
     fi
     as_root apt-get update -qq
@@ -61,10 +108,5 @@ fi
 
 if $for_tests && { [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; }; then
     echo "prometheus is installed but /usr/bin/prometheus or /usr/bin/promtool is missing" >&2
-    exit 1
-fi
-
-if ! command -v cargo >/dev/null; then
-    echo "cargo not found: install the Rust toolchain (rustup) first" >&2
     exit 1
 fi

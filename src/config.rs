@@ -62,7 +62,8 @@ pub struct ChainConfig {
     /// Payloads one peer may gossip to us per second; the excess is dropped, not obeyed.
     pub gossip_peer_rate: u32,
     pub log_level: LogLevel,
-    pub log_format: LogFormat,
+    /// Absent: the format the process started with (`GRPC_STAMPVM_LOG_FORMAT`, else text).
+    pub log_format: Option<LogFormat>,
     /// Where to serve the Prometheus scrape endpoint (`GET /metrics`); none by default.
     pub metrics_addr: Option<SocketAddr>,
     /// The scrape endpoint binds only loopback addresses unless this is true.
@@ -87,7 +88,7 @@ impl Default for ChainConfig {
             gossip_validators: 10,
             gossip_peer_rate: 20_000,
             log_level: LogLevel::Info,
-            log_format: LogFormat::Text,
+            log_format: None,
             metrics_addr: None,
             metrics_allow_remote: false,
             rocksdb_cache_mb: 64,
@@ -232,7 +233,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.log_level, LogLevel::Debug);
-        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.log_format, Some(LogFormat::Json));
         assert_eq!(config.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
         assert!(!config.rocksdb_sync_writes);
         let err = ChainConfig::from_bytes(br#"{"metrics-addr": "0.0.0.0:9100"}"#).unwrap_err();

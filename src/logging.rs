@@ -1,6 +1,7 @@
 //! Logs to stderr, which the node copies into the chain's log file. The process starts logging at
-//! `info` in text (its environment is empty in plugin mode, so nothing else can be known yet);
-//! the chain config, read at Initialize, then sets the level and the format (text or JSON).
+//! `info`, in the format `GRPC_STAMPVM_LOG_FORMAT` names (`json` or `text`, the default; the node
+//! forwards `GRPC_*` variables, so an operator who wants JSON from the first line sets it where the
+//! node starts); the chain config, read at Initialize, then sets the level and the format.
 //!
 //! Two formatting layers are installed, each behind a reloadable filter; switching the format
 //! turns one on and the other off, so no subscriber has to be replaced at run time.
@@ -26,12 +27,27 @@ fn off() -> EnvFilter {
     EnvFilter::new("off")
 }
 
+/// The variable that picks the format of the first lines, before any chain config is read.
+pub const FORMAT_ENV_VAR: &str = "GRPC_STAMPVM_LOG_FORMAT";
+
+/// The format [`FORMAT_ENV_VAR`] asks for; text when unset or not `json`.
+pub fn format_from_env() -> LogFormat {
+    match std::env::var(FORMAT_ENV_VAR) {
+        Ok(value) if value.trim().eq_ignore_ascii_case("json") => LogFormat::Json,
+        _ => LogFormat::Text,
+    }
+}
+
 /// Installs the global subscriber (once per process). `ansi`: colour, for a terminal only.
 pub fn init(ansi: bool) {
     let from_env = std::env::var_os("RUST_LOG").is_some();
-    let initial = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (text_filter, text_handle) = reload::Layer::new(initial);
-    let (json_filter, json_handle) = reload::Layer::new(off());
+    let initial = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (text_initial, json_initial) = match format_from_env() {
+        LogFormat::Text => (initial(), off()),
+        LogFormat::Json => (off(), initial()),
+    };
+    let (text_filter, text_handle) = reload::Layer::new(text_initial);
+    let (json_filter, json_handle) = reload::Layer::new(json_initial);
     // When the node dies our stderr pipe breaks; reporting that failure on stderr again would
     // panic the logging thread (and it would reach no one).
     let text = fmt::layer()
@@ -59,8 +75,10 @@ pub fn init(ansi: bool) {
     });
 }
 
-/// Applies the chain config's level and format. A level set through RUST_LOG is kept.
-pub fn apply(level: LogLevel, format: LogFormat) {
+/// Applies the chain config's level and format (`None`: the start-up format,
+/// [`format_from_env`]). A level set through RUST_LOG is kept.
+pub fn apply(level: LogLevel, format: Option<LogFormat>) {
+    let format = format.unwrap_or_else(format_from_env);
     let Some(switches) = SWITCHES.get() else {
         return;
     };

@@ -4,7 +4,10 @@
 
 mod allocator;
 mod bench;
+mod error_text;
+mod genesis_cmd;
 mod verify_proof;
+mod version;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -33,16 +36,18 @@ By hand:
   stampvm verify-proof --proof FILE [--block-id ID] [--rpc URL]
                               check a timestampvm.getProof proof offline, against a trusted
                               block ID, or against a node; exit 0 valid, 1 invalid, 2 error
+  stampvm genesis --data TEXT [--batched] --out FILE
+                              write a chain's genesis file (no trailing newline) and print its
+                              genesis block ID; --inspect FILE says what an existing one makes
   stampvm vm-id NAME          print the VM ID (CB58) for a VM name, e.g. `stampvm vm-id stampvm`
-  stampvm version [--json]    print the version and the RPCChainVM protocols this build speaks";
+  stampvm version [--json]    print the RPCChainVM protocol this binary announces and the ones it
+                              speaks (--json: AvalancheGo's --version-json shape, for tmpnet)";
 
 #[derive(Parser)]
-#[command(name = "stampvm", version, about = ABOUT, long_about = None, args_conflicts_with_subcommands = true)]
+#[command(name = "stampvm", version = version::line(), about = ABOUT, long_about = None, args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// Plugin mode: announce this RPCChainVM protocol number instead of asking the node (for a
-    /// wrapper script installed as the plugin; see README, "Protocol versions").
-    #[arg(long, value_name = "N")]
-    rpcchainvm_protocol: Option<u32>,
+    #[command(flatten)]
+    protocol: version::ProtocolArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -59,17 +64,17 @@ enum Command {
     /// names a trusted block ID or matches a node's block. Exit 0 valid, 1 invalid (the failed
     /// check is printed), 2 could not check.
     VerifyProof(verify_proof::VerifyProofArgs),
+    /// Write a chain's genesis file (exactly the bytes given, no newline) for either chain format,
+    /// and print the genesis block ID every node derives from it; --inspect reads one instead.
+    Genesis(genesis_cmd::GenesisArgs),
     /// Print the VM ID for a VM name (the name's bytes zero-padded to 32, in CB58).
     VmId {
         /// At most 32 bytes.
         name: String,
     },
-    /// Print the crate version and the RPCChainVM protocol numbers this build speaks.
-    Version {
-        /// Machine-readable: {"version": "...", "rpcchainvm": [..]}
-        #[arg(long)]
-        json: bool,
-    },
+    /// Print the RPCChainVM protocol number this binary announces (the newest it speaks, or the
+    /// one --rpcchainvm-protocol / GRPC_STAMPVM_PROTOCOL pins) and every number it speaks.
+    Version(version::VersionArgs),
 }
 
 #[derive(clap::Args)]
@@ -77,8 +82,9 @@ struct DevArgs {
     /// Directory for the chain's data; reused (and resumed) on the next start.
     #[arg(long, default_value = "stampvm-dev")]
     data_dir: PathBuf,
-    /// Address of the HTTP API (the node's usual port).
-    #[arg(long, default_value = "127.0.0.1:9650")]
+    /// Address of the HTTP API (the node's usual port): HOST:PORT, the host an IP address or a
+    /// name such as localhost.
+    #[arg(long, default_value = "127.0.0.1:9650", value_parser = listen_address)]
     http: std::net::SocketAddr,
     /// Genesis of the chain: data of at most 32 bytes (a TimestampVM chain), or a batched chain's
     /// JSON, e.g. '{"format":"batched","data":"docs","maxBatch":4096}' (README, "Batched
@@ -90,7 +96,7 @@ struct DevArgs {
     config: Option<PathBuf>,
     /// Where the plugin serves Prometheus metrics (`GET /metrics`); a `metrics-addr` in the
     /// chain config wins.
-    #[arg(long, default_value = "127.0.0.1:9100")]
+    #[arg(long, default_value = "127.0.0.1:9100", value_parser = listen_address)]
     metrics: std::net::SocketAddr,
     /// Serve no Prometheus endpoint.
     #[arg(long, conflicts_with = "metrics")]
@@ -112,7 +118,7 @@ fn main() -> std::process::ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("stampvm: error: {e:#}");
+            eprintln!("stampvm: error: {}", error_text::chain(&e));
             std::process::ExitCode::FAILURE
         }
     }
@@ -139,7 +145,11 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
         (None, Some((addr, flavour))) => {
             init_logging(false);
             // Before the handshake: the node gives no second try (README, "Protocol versions").
-            let profile = profile_choice::choose(cli.rpcchainvm_protocol, flavour)?;
+            let profile = profile_choice::choose(
+                cli.protocol.rpcchainvm_protocol,
+                cli.protocol.follow_newer_protocol,
+                flavour,
+            )?;
             allocator::publish_stats();
             runtime()?.block_on(stampvm::plugin::run(&addr, profile))?;
             Ok(std::process::ExitCode::SUCCESS)
@@ -154,21 +164,8 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             println!("{id}");
             Ok(std::process::ExitCode::SUCCESS)
         }
-        (Some(Command::Version { json }), _) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"version": stampvm::VERSION, "rpcchainvm": protocol::SUPPORTED})
-                );
-            } else {
-                println!(
-                    "stampvm {} [rpcchainvm={}]",
-                    stampvm::VERSION,
-                    protocol::supported_text()
-                );
-            }
-            Ok(std::process::ExitCode::SUCCESS)
-        }
+        (Some(Command::Version(args)), _) => version::run(args),
+        (Some(Command::Genesis(args)), _) => genesis_cmd::run(args),
         (Some(Command::VerifyProof(args)), _) => Ok(verify_proof::run(args)),
         (Some(Command::Bench(args)), _) => {
             bench::init_logging();
@@ -205,6 +202,26 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
     }
 }
 
+/// A listening address as people write it: `127.0.0.1:9650`, `[::1]:9650` or `localhost:9650`.
+/// A name is resolved once, here; of its addresses the first IPv4 one is taken (`localhost` is
+/// often `::1` first, which IPv4-only clients such as many curl setups would not reach).
+fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(address) = text.parse() {
+        return Ok(address);
+    }
+    let addresses: Vec<std::net::SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("{text:?} is not HOST:PORT with a host that resolves ({e})"))?
+        .collect();
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addresses.first())
+        .copied()
+        .ok_or_else(|| format!("{text:?} resolves to no address"))
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -215,4 +232,25 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Logs go to stderr: in plugin mode the node copies them into the chain's log.
 fn init_logging(terminal: bool) {
     stampvm::logging::init(terminal && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listen_address;
+
+    #[test]
+    fn listen_addresses_take_names_and_literals() {
+        assert_eq!(
+            listen_address("localhost:9650").unwrap(),
+            "127.0.0.1:9650".parse().unwrap()
+        );
+        assert_eq!(
+            listen_address("[::1]:9100").unwrap(),
+            "[::1]:9100".parse().unwrap()
+        );
+        for bad in ["localhost", "9650", "no-such-host.invalid:9650", ":"] {
+            let error = listen_address(bad).unwrap_err();
+            assert!(error.contains(bad), "{bad}: {error}");
+        }
+    }
 }

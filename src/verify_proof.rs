@@ -83,7 +83,10 @@ pub fn run(args: VerifyProofArgs) -> ExitCode {
             ExitCode::from(1)
         }
         Err(error) => {
-            eprintln!("stampvm verify-proof: error: {error:#}");
+            eprintln!(
+                "stampvm verify-proof: error: {}",
+                crate::error_text::chain(&error)
+            );
             ExitCode::from(2)
         }
     }

@@ -25,9 +25,22 @@ const AVALANCHEGO_45: &str =
     "avalanchego/1.14.2 [database=v1.4.5, rpcchainvm=45, commit=0123456789abcdef0123456789abcdef01234567, go=1.23.9]";
 const AVALANCHEGO_41: &str =
     "avalanchego/1.13.2 [database=v1.4.5, rpcchainvm=41, commit=0123456789abcdef0123456789abcdef01234567, go=1.22.8]";
-/// A node newer than this build (protocol 46 does not exist yet): the "unsupported" example.
+/// AvalancheGo v1.15 (Helicon), the newest node this build knows.
 const AVALANCHEGO_46: &str =
     "avalanchego/1.15.0 [database=v1.4.5, rpcchainvm=46, commit=0123456789abcdef0123456789abcdef01234567, go=1.24.1]";
+
+/// The number of a node newer than this build, as text.
+fn newer() -> String {
+    (protocol::LATEST + 1).to_string()
+}
+
+/// The `--version` line of a node newer than this build: the "unsupported" example.
+fn newer_node_line() -> String {
+    format!(
+        "avalanchego/1.16.0 [database=v1.4.5, rpcchainvm={}, commit=0123456789abcdef0123456789abcdef01234567, go=1.25.0]",
+        newer()
+    )
+}
 /// The oldest supported node's line, in AvalancheGo v1.10's `avalanche/` spelling.
 const AVALANCHEGO_28: &str =
     "avalanche/1.10.9 [database=v1.4.5, rpcchainvm=28, commit=0123456789abcdef0123456789abcdef01234567, go=1.20.8]";
@@ -196,15 +209,60 @@ async fn parent_announcing_28_gets_28() {
     );
 }
 
-// (c) A parent announcing a number we do not speak: a clear error, no Runtime.Initialize.
+// (c) AvalancheGo v1.15 announces 46: played as itself (the wire of 45).
 #[tokio::test]
-async fn parent_with_unsupported_number_is_refused() {
+async fn parent_announcing_46_gets_46() {
     let launched = launch(under_fake_node("parent-46", AVALANCHEGO_46, &[], 46)).await;
+    assert_handshook(&launched, 46);
+    let line = launched.choice_line();
+    assert!(
+        line.contains("RPCChainVM protocol 46 chosen from the parent's --version"),
+        "{line}"
+    );
+    assert!(!launched.has_line("WARN"), "{:#?}", launched.lines);
+}
+
+// (c) A parent newer than this build: refused by default, before Runtime.Initialize, and the
+// message says how to opt in.
+#[tokio::test]
+async fn newer_parent_is_refused_by_default() {
+    let number = protocol::LATEST + 1;
+    let launched = launch(under_fake_node("parent-newer", &newer_node_line(), &[], number)).await;
     assert_refused_before_handshake(
         &launched,
-        "RPCChainVM protocol 46",
+        &format!("RPCChainVM protocol {number}"),
         "the parent's --version",
     );
+    assert!(
+        launched.has_line("--follow-newer-protocol or GRPC_STAMPVM_FOLLOW_NEWER=1"),
+        "no opt-in advice: {:#?}",
+        launched.lines
+    );
+}
+
+// (c) The same parent with GRPC_STAMPVM_FOLLOW_NEWER=1: its number is announced, the newest wire
+// spoken, and one WARN line names both numbers and the reason.
+#[tokio::test]
+async fn newer_parent_is_followed_with_the_opt_in() {
+    let number = protocol::LATEST + 1;
+    let mut options = under_fake_node("parent-followed", &newer_node_line(), &[], number);
+    options
+        .extra_env
+        .push(("GRPC_STAMPVM_FOLLOW_NEWER".into(), "1".into()));
+    let launched = launch(options).await;
+    assert_handshook(&launched, number);
+    let warnings: Vec<&String> = launched
+        .lines
+        .iter()
+        .filter(|l| l.contains("WARN"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{:#?}", launched.lines);
+    let expected = format!(
+        "the node announces RPCChainVM protocol {number}, newer than this build's newest ({}): announcing {number} and speaking the wire of {} because GRPC_STAMPVM_FOLLOW_NEWER=1 was given",
+        protocol::LATEST,
+        protocol::LATEST
+    );
+    assert!(warnings[0].contains(&expected), "{}", warnings[0]);
 }
 
 // (c) luxd announces 43 but speaks profile 35; the flavour comes from LUX_VM_RUNTIME_ENGINE_ADDR.
@@ -331,19 +389,33 @@ async fn wrapper_script_sets_the_number() {
     }
 }
 
-// (a) An unsupported number on the command line is refused even if the parent says 45.
+// (a) An unsupported number on the command line is refused even if the parent says 45; with
+// --follow-newer-protocol beside it, a newer number is announced.
 #[tokio::test]
 async fn command_line_with_unsupported_number_is_refused() {
-    let options = under_fake_node(
-        "flag-46",
-        AVALANCHEGO_45,
-        &["--rpcchainvm-protocol", "46"],
-        46,
-    );
+    let number = protocol::LATEST + 1;
+    let flag = ["--rpcchainvm-protocol", &newer()];
+    let options = under_fake_node("flag-newer", AVALANCHEGO_45, &flag, number);
     let launched = launch(options).await;
     assert_refused_before_handshake(
         &launched,
-        "RPCChainVM protocol 46",
+        &format!("RPCChainVM protocol {number}"),
+        "from --rpcchainvm-protocol",
+    );
+    let followed = [flag[0], flag[1], "--follow-newer-protocol"];
+    let launched = launch(under_fake_node("flag-followed", AVALANCHEGO_45, &followed, number)).await;
+    assert_handshook(&launched, number);
+    assert!(
+        launched.has_line("because --follow-newer-protocol was given"),
+        "{:#?}",
+        launched.lines
+    );
+    // 32 was never released: the opt-in does not make it playable.
+    let never = ["--rpcchainvm-protocol", "32", "--follow-newer-protocol"];
+    let launched = launch(under_fake_node("flag-32", AVALANCHEGO_45, &never, 32)).await;
+    assert_refused_before_handshake(
+        &launched,
+        "RPCChainVM protocol 32",
         "from --rpcchainvm-protocol",
     );
 }
@@ -367,14 +439,15 @@ async fn environment_beats_parent() {
 // (b) An unsupported number in the environment is refused.
 #[tokio::test]
 async fn environment_with_unsupported_number_is_refused() {
-    let mut options = under_fake_node("env-46", AVALANCHEGO_45, &[], 46);
+    let number = protocol::LATEST + 1;
+    let mut options = under_fake_node("env-newer", AVALANCHEGO_45, &[], number);
     options
         .extra_env
-        .push(("GRPC_STAMPVM_PROTOCOL".into(), "46".into()));
+        .push(("GRPC_STAMPVM_PROTOCOL".into(), newer().into()));
     let launched = launch(options).await;
     assert_refused_before_handshake(
         &launched,
-        "RPCChainVM protocol 46",
+        &format!("RPCChainVM protocol {number}"),
         "from GRPC_STAMPVM_PROTOCOL",
     );
 }
@@ -402,25 +475,162 @@ async fn environment_garbage_is_refused() {
     );
 }
 
-// `stampvm version` and `--json` list exactly the supported numbers.
+/// The `rpcchainvm` number of a `--version-json`-style output, read as tmpnet reads a VM
+/// binary's `VersionArgs` output: everything before the first `{` is skipped, the rest must be
+/// one JSON object whose `rpcchainvm` is an unsigned integer.
+fn rpcchainvm_as_tmpnet_reads_it(output: &str) -> u64 {
+    let start = output
+        .find('{')
+        .unwrap_or_else(|| panic!("no JSON object in {output:?}"));
+    let object: serde_json::Map<String, Value> = serde_json::from_str(&output[start..])
+        .unwrap_or_else(|e| panic!("{e}: {output:?}"));
+    object["rpcchainvm"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("rpcchainvm is not a u64: {output:?}"))
+}
+
+/// `stampvm <args>` with `env` as its only environment: (exit success, stdout, stderr).
+fn run_version(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = std::process::Command::new(plugin_binary())
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
+// `stampvm version` names the number it announces and every number it speaks; `--json` is the
+// shape tmpnet parses, for the default, a pinned number (flag or environment) and a followed one.
 #[test]
-fn version_command_lists_the_supported_numbers() {
-    assert_eq!(
-        run_cli(&["version"]).trim(),
+fn version_command_reports_the_announced_number() {
+    let luxd = "luxd 30, 35, 43";
+    let expected_line = |number: u32| {
         format!(
-            "stampvm {} [rpcchainvm={}]",
+            "stampvm {} [rpcchainvm={number}] (speaks RPCChainVM {}; {luxd})",
             stampvm::VERSION,
             protocol::supported_text()
         )
-    );
+    };
+    assert_eq!(run_cli(&["version"]).trim(), expected_line(protocol::LATEST));
+    // clap's --version prints the same line, so `rpcchainvm=N` reads as in a node's.
+    assert_eq!(run_cli(&["--version"]).trim(), expected_line(protocol::LATEST));
+
     let json: Value = serde_json::from_str(&run_cli(&["version", "--json"])).unwrap();
+    assert_eq!(json["application"], format!("stampvm/{}", stampvm::VERSION));
     assert_eq!(json["version"], stampvm::VERSION);
-    let numbers: Vec<u64> = json["rpcchainvm"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_u64().unwrap())
+    assert_eq!(json["wire"], protocol::LATEST);
+    let supported: Vec<u32> = serde_json::from_value(json["supported"].clone()).unwrap();
+    assert_eq!(supported, protocol::SUPPORTED);
+    assert_eq!(json["luxd"], serde_json::json!([30, 35, 43]));
+
+    let cases: &[(&[&str], &[(&str, &str)], u64)] = &[
+        (&["version", "--json"], &[], protocol::LATEST.into()),
+        (&["version", "--json", "--rpcchainvm-protocol", "44"], &[], 44),
+        (&["version", "--json"], &[("GRPC_STAMPVM_PROTOCOL", "41")], 41),
+        // The flag beats the environment, as in plugin mode.
+        (
+            &["version", "--json", "--rpcchainvm-protocol", "45"],
+            &[("GRPC_STAMPVM_PROTOCOL", "41")],
+            45,
+        ),
+    ];
+    for (args, env, number) in cases {
+        let (ok, stdout, stderr) = run_version(args, env);
+        assert!(ok, "{args:?} {env:?}: {stderr}");
+        // tmpnet tolerates anything before the object: a banner line must not break it.
+        let with_noise = format!("some log line\n{stdout}");
+        assert_eq!(rpcchainvm_as_tmpnet_reads_it(&with_noise), *number, "{args:?} {env:?}");
+    }
+
+    // A newer number: refused unless followed; then announced over the newest wire.
+    let newer = newer();
+    let (ok, _, stderr) = run_version(&["version", "--json", "--rpcchainvm-protocol", &newer], &[]);
+    assert!(!ok);
+    assert!(stderr.contains("is not supported"), "{stderr}");
+    let (ok, stdout, stderr) = run_version(
+        &["version", "--json", "--rpcchainvm-protocol", &newer],
+        &[("GRPC_STAMPVM_FOLLOW_NEWER", "1")],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        rpcchainvm_as_tmpnet_reads_it(&stdout),
+        u64::from(protocol::LATEST + 1)
+    );
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["wire"], protocol::LATEST);
+}
+
+/// The PIDs of live processes whose environment holds `marker` (`NAME=VALUE`): the plugin and
+/// anything it started inherit it.
+fn processes_marked(marker: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        let zombie = std::fs::read_to_string(entry.path().join("stat"))
+            .is_ok_and(|stat| stat.rsplit(") ").next().is_some_and(|s| s.starts_with('Z')));
+        if !zombie && environ.split(|&b| b == 0).any(|v| v == marker.as_bytes()) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// The plugin's PID: the fake parent's only child.
+fn only_child(parent: u32) -> u32 {
+    let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+        .unwrap_or_default();
+    let pids: Vec<u32> = children
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
         .collect();
-    let supported: Vec<u64> = protocol::SUPPORTED.iter().map(|&n| n.into()).collect();
-    assert_eq!(numbers, supported);
+    assert_eq!(pids.len(), 1, "children of {parent}: {pids:?}");
+    pids[0]
+}
+
+/// Waits up to 10 s for no process to carry `marker`.
+async fn none_left(marker: &str) -> Vec<u32> {
+    for _ in 0..200 {
+        let left = processes_marked(marker);
+        if left.is_empty() {
+            return left;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    processes_marked(marker)
+}
+
+// avalanche-cli learns a custom VM's protocol by starting the binary under its own process (not
+// a node: its `--version` prints no rpcchainvm=) with a runtime server, reading the number from
+// Runtime.Initialize, then killing it. The plugin must announce the newest number within the
+// node's 5 s budget, and whether the prober kills the plugin or dies itself, nothing of the
+// plugin may stay behind.
+#[tokio::test]
+async fn non_node_prober_gets_the_newest_number_and_leaves_nothing() {
+    for (case, kill_parent) in [("kill-plugin", false), ("kill-prober", true)] {
+        let marker = format!("STAMPVM_TEST_PROBE={case}-{}", std::process::id());
+        let mut options = under_fake_node(case, "avalanche version 1.9.2", &[], protocol::LATEST);
+        let (name, value) = marker.split_once('=').unwrap();
+        options.extra_env.push((name.into(), value.into()));
+        let started = Instant::now();
+        let process = PluginProcess::launch(options)
+            .await
+            .unwrap_or_else(|e| panic!("{case}: no handshake: {e}"));
+        assert!(started.elapsed() < Duration::from_secs(5), "{case}: {:?}", started.elapsed());
+        assert_eq!(process.protocol(), protocol::LATEST, "{case}");
+        let plugin = only_child(process.pid());
+        let victim = if kill_parent { process.pid() } else { plugin };
+        // SAFETY: kill(2) on a PID we just read as our own child's child (or our child).
+        assert_eq!(unsafe { libc::kill(victim as libc::pid_t, libc::SIGKILL) }, 0);
+        let status = process.wait_exit(Duration::from_secs(10)).await;
+        assert!(status.is_some(), "{case}: the fake prober did not exit");
+        let left = none_left(&marker).await;
+        assert!(left.is_empty(), "{case}: processes left behind: {left:?}");
+    }
 }

@@ -12,6 +12,10 @@
 //! layouts, IDs, timestamps), or if an answer differs from what that node's clients would get.
 //! One plugin per profile (plus the static one up to 30); each profile is its own test.
 //!
+//! A node newer than this build (the newest number + 1, speaking the newest wire) runs the same
+//! lifecycle when the operator opted in with `GRPC_STAMPVM_FOLLOW_NEWER=1`; without the opt-in it
+//! is refused before the handshake (tests/profile_choice.rs).
+//!
 //! `stampvm dev --protocol N` is checked here too: it plays the chosen node the same way.
 
 mod common;
@@ -25,7 +29,9 @@ use stampvm::host::rpcdb::NodeDatabase;
 use stampvm::host::vm_client::NO_LOCK;
 use stampvm::host::{EngineMode, LaunchOptions, Network, SoloEngine, StaticHandlerProcess};
 use stampvm::rpc::pb::vm as pb;
-use stampvm::rpc::protocol::{ExtraHandlerRpc, HandlerLayout, HostFlavour, Profile, SUPPORTED};
+use stampvm::rpc::protocol::{
+    ExtraHandlerRpc, HandlerLayout, HostFlavour, Profile, FOLLOW_NEWER_ENV_VAR, LATEST, SUPPORTED,
+};
 use stampvm::shutdown::Shutdown;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,9 +68,18 @@ profile_tests! {
     avalanchego_43: AvalancheGo 43;
     avalanchego_44: AvalancheGo 44;
     avalanchego_45: AvalancheGo 45;
+    avalanchego_46: AvalancheGo 46;
     luxd_30: Luxd 30;
     luxd_35: Luxd 35;
     luxd_43: Luxd 43;
+}
+
+// The next AvalancheGo, announcing LATEST + 1 over LATEST's wire, played with the opt-in.
+#[tokio::test]
+async fn newer_node_followed_with_the_opt_in() {
+    let profile = Profile::following_newer(LATEST + 1).unwrap();
+    assert_eq!(profile.wire(), LATEST);
+    lifecycle(profile).await;
 }
 
 // A number added to SUPPORTED without a test here would go unchecked.
@@ -165,6 +180,11 @@ async fn lifecycle(profile: Profile) {
     let mut output = None;
     let process = launch_as(&format!("{profile}"), profile, |options| {
         output = Some(capture_output(options));
+        if profile.follows_newer() {
+            options
+                .extra_env
+                .push((FOLLOW_NEWER_ENV_VAR.into(), "1".into()));
+        }
     })
     .await;
     let output = output.unwrap();

@@ -19,7 +19,7 @@ pub struct ClientVersion {
 }
 
 impl Default for ClientVersion {
-    /// AvalancheGo v1.14.2, the newest node.
+    /// The newest node this build knows (`Profile::latest`).
     fn default() -> Self {
         ClientVersion::from(Profile::latest().node_release())
     }

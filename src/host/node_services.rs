@@ -100,7 +100,7 @@ pub struct NodeServicesHandle {
 }
 
 impl NodeServices {
-    /// [`NodeServices::serve_as`] for the newest node (protocol 45, no Messenger).
+    /// [`NodeServices::serve_as`] for the newest node (`Profile::latest`, no Messenger).
     pub async fn serve(
         node_id: NodeId,
         network: Network,

@@ -62,7 +62,7 @@ pub struct LaunchOptions {
 }
 
 impl LaunchOptions {
-    /// AvalancheGo v1.14.2's settings for `binary`: protocol 45, 5 s handshake, no arguments.
+    /// The newest node's settings for `binary` (`Profile::latest`): 5 s handshake, no arguments.
     /// Set [`LaunchOptions::profile`] to play another node.
     pub fn new(binary: impl Into<PathBuf>) -> LaunchOptions {
         let binary = binary.into();

@@ -9,9 +9,14 @@
 //!
 //! The host flavour always comes from the engine-address variable that was set, never from the
 //! `--version` text. A number this build does not speak is an error, so the caller can exit
-//! before the handshake with a message that says what to install instead.
+//! before the handshake with a message that says what to install instead; the one exception is
+//! an AvalancheGo newer than this build when the operator opted in (`--follow-newer-protocol` or
+//! `GRPC_STAMPVM_FOLLOW_NEWER=1`): its number is announced and the newest known wire spoken,
+//! because AvalancheGo bumps the number for network upgrades that change no message.
 
-use crate::rpc::protocol::{self, HostFlavour, Profile, UnsupportedProtocol};
+use crate::rpc::protocol::{
+    self, HostFlavour, Profile, UnsupportedProtocol, FOLLOW_NEWER_ENV_VAR, FOLLOW_NEWER_FLAG,
+};
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -78,22 +83,33 @@ pub struct Choice {
 pub enum ChoiceError {
     #[error("{ENV_VAR}={value:?} is not an RPCChainVM protocol number (supported: {supported})", supported = protocol::supported_text())]
     BadEnvironment { value: String },
-    #[error("{unsupported} (the number was taken {reason}). {}", advice(.reason))]
+    #[error("{FOLLOW_NEWER_ENV_VAR}={value:?} is neither 1/true nor 0/false")]
+    BadFollowEnvironment { value: String },
+    #[error("{unsupported} (the number was taken {reason}). {}", advice(.unsupported, .reason))]
     Unsupported {
         unsupported: UnsupportedProtocol,
         reason: Reason,
     },
 }
 
-/// What the operator can do about an unsupported number, by where it came from.
-fn advice(reason: &Reason) -> &'static str {
-    match reason {
+/// What the operator can do about an unsupported number, by where it came from, and for a node
+/// newer than this build, how to opt in to following it.
+fn advice(unsupported: &UnsupportedProtocol, reason: &Reason) -> String {
+    let fix = match reason {
         Reason::CommandLine | Reason::Environment => {
             "Set the number the node announces (its `--version` shows rpcchainvm=N); it must be one this build speaks"
         }
         Reason::Parent { .. } | Reason::Newest { .. } => {
             "The node accepts only its own number: install a stampvm build that speaks it"
         }
+    };
+    match unsupported.is_newer_node() {
+        true => format!(
+            "{fix}, or, since AvalancheGo usually bumps the number without changing a message, opt in to announcing {} with the wire of {} ({FOLLOW_NEWER_FLAG} or {FOLLOW_NEWER_ENV_VAR}=1)",
+            unsupported.announced,
+            protocol::LATEST
+        ),
+        false => fix.to_string(),
     }
 }
 
@@ -113,12 +129,21 @@ pub enum ProbeError {
     NoNumber { quoted: String },
     #[error("this process was started from inside another stampvm's parent probe ({PROBING_VAR} is set)")]
     Nested,
+    #[error("no node launched this command")]
+    NoNode,
 }
 
 /// Decides the profile for this process (steps 1-4 of the module doc), logs one line saying which
-/// number was chosen and why, and checks it is one this build speaks.
-pub fn choose(flag: Option<u32>, flavour: HostFlavour) -> Result<Profile, ChoiceError> {
+/// number was chosen and why, and checks it is one this build speaks (or, with `follow_newer`
+/// from the command line or [`FOLLOW_NEWER_ENV_VAR`], one a newer node announces; then one WARN
+/// line names both numbers).
+pub fn choose(
+    flag: Option<u32>,
+    follow_newer_flag: bool,
+    flavour: HostFlavour,
+) -> Result<Profile, ChoiceError> {
     let environment = std::env::var_os(ENV_VAR).map(|v| v.to_string_lossy().into_owned());
+    let follow_newer = follow_newer_flag || follow_newer_from_environment()?;
     let choice = decide(flag, environment.as_deref(), || {
         if std::env::var_os(PROBING_VAR).is_some() {
             return Err(ProbeError::Nested);
@@ -131,9 +156,74 @@ pub fn choose(flag: Option<u32>, flavour: HostFlavour) -> Result<Profile, Choice
         choice.number,
         choice.reason
     );
-    Profile::new(choice.number, flavour).map_err(|unsupported| ChoiceError::Unsupported {
-        unsupported,
-        reason: choice.reason,
+    let profile = resolve(choice, flavour, follow_newer)?;
+    if profile.follows_newer() {
+        tracing::warn!(
+            "the node announces RPCChainVM protocol {}, newer than this build's newest ({}): announcing {} and speaking the wire of {} because {} was given; AvalancheGo usually bumps the number only for a network upgrade, but if the node reports errors, install a stampvm that speaks {}",
+            profile.announced(),
+            protocol::LATEST,
+            profile.announced(),
+            profile.wire(),
+            match follow_newer_flag {
+                true => FOLLOW_NEWER_FLAG.to_string(),
+                false => format!("{FOLLOW_NEWER_ENV_VAR}=1"),
+            },
+            profile.announced()
+        );
+    }
+    Ok(profile)
+}
+
+/// The profile a plugin would play under no node, from the command line and the environment
+/// only (steps 1, 2 and 4): what `stampvm version` reports, so that a tool checking the binary
+/// before starting a network (tmpnet's `VersionArgs`) reads the number the plugin will announce.
+pub fn choose_without_node(
+    flag: Option<u32>,
+    follow_newer_flag: bool,
+) -> Result<Profile, ChoiceError> {
+    let environment = std::env::var_os(ENV_VAR).map(|v| v.to_string_lossy().into_owned());
+    let follow_newer = follow_newer_flag || follow_newer_from_environment()?;
+    let choice = decide(flag, environment.as_deref(), || Err(ProbeError::NoNode))?;
+    resolve(choice, HostFlavour::AvalancheGo, follow_newer)
+}
+
+/// Whether [`FOLLOW_NEWER_ENV_VAR`] opts in; unset or empty is no.
+pub fn follow_newer_from_environment() -> Result<bool, ChoiceError> {
+    let Some(value) = std::env::var_os(FOLLOW_NEWER_ENV_VAR) else {
+        return Ok(false);
+    };
+    let value = value.to_string_lossy();
+    parse_switch(&value).ok_or_else(|| ChoiceError::BadFollowEnvironment {
+        value: value.into_owned(),
+    })
+}
+
+/// An on/off value as operators write it: `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`/empty,
+/// any case, surrounding blanks allowed.
+fn parse_switch(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "" | "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The profile for a decided number: one this build speaks, or, when `follow_newer` and the
+/// number belongs to an AvalancheGo newer than this build, that number over the newest wire.
+pub fn resolve(
+    choice: Choice,
+    flavour: HostFlavour,
+    follow_newer: bool,
+) -> Result<Profile, ChoiceError> {
+    Profile::new(choice.number, flavour).or_else(|unsupported| {
+        match follow_newer && unsupported.is_newer_node() {
+            true => Profile::following_newer(choice.number),
+            false => Err(unsupported),
+        }
+        .map_err(|unsupported| ChoiceError::Unsupported {
+            unsupported,
+            reason: choice.reason,
+        })
     })
 }
 
@@ -393,6 +483,72 @@ mod tests {
         assert!(error
             .to_string()
             .contains("GRPC_STAMPVM_PROTOCOL=\"latest\""));
+    }
+
+    #[test]
+    fn a_newer_node_is_refused_unless_followed() {
+        let newer = protocol::LATEST + 1;
+        let from_parent = || Choice {
+            number: newer,
+            reason: Reason::Parent {
+                version_line: "avalanchego/1.16.0 […]".into(),
+            },
+        };
+        let refused = resolve(from_parent(), HostFlavour::AvalancheGo, false).unwrap_err();
+        let text = refused.to_string();
+        assert!(
+            text.contains(&format!("RPCChainVM protocol {newer} is not supported"))
+                && text.contains("install a stampvm build that speaks it")
+                && text.contains("--follow-newer-protocol or GRPC_STAMPVM_FOLLOW_NEWER=1"),
+            "{text}"
+        );
+        let followed = resolve(from_parent(), HostFlavour::AvalancheGo, true).unwrap();
+        assert_eq!(
+            (followed.announced(), followed.wire()),
+            (newer, protocol::LATEST)
+        );
+        // Supported numbers are played as themselves whether or not the opt-in is on.
+        let supported = Choice {
+            number: 44,
+            reason: Reason::Environment,
+        };
+        assert!(!resolve(supported, HostFlavour::AvalancheGo, true)
+            .unwrap()
+            .follows_newer());
+    }
+
+    #[test]
+    fn old_unreleased_and_luxd_numbers_are_never_followed() {
+        for (number, flavour) in [
+            (27, HostFlavour::AvalancheGo),
+            (32, HostFlavour::AvalancheGo),
+            (0, HostFlavour::AvalancheGo),
+            (protocol::LATEST + 1, HostFlavour::Luxd),
+            (42, HostFlavour::Luxd),
+        ] {
+            let choice = Choice {
+                number,
+                reason: Reason::CommandLine,
+            };
+            let error = resolve(choice, flavour, true).unwrap_err();
+            assert!(
+                !error.to_string().contains("--follow-newer-protocol"),
+                "{number} {flavour:?}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn follow_switch_reads_operator_spellings() {
+        for on in ["1", "true", " TRUE ", "yes", "on"] {
+            assert_eq!(parse_switch(on), Some(true), "{on:?}");
+        }
+        for off in ["", "0", "false", "No", "off"] {
+            assert_eq!(parse_switch(off), Some(false), "{off:?}");
+        }
+        for bad in ["2", "enable", "y e s"] {
+            assert_eq!(parse_switch(bad), None, "{bad:?}");
+        }
     }
 
     /// [`probe_parent`], retried while another test thread's fork still holds the script we

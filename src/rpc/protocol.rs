@@ -3,15 +3,24 @@
 
 use std::fmt;
 
-/// The protocol of AvalancheGo v1.14.2, the newest node.
-pub const LATEST: u32 = 45;
+/// The protocol of AvalancheGo v1.15.0 - v1.15.1, the newest node this build knows.
+pub const LATEST: u32 = 46;
 
 /// Every wire profile this build implements, ascending: each AvalancheGo RPCChainVM number that
 /// was released (profiles.md section 1; 32 never was). [`Profile::new`], `stampvm version` and
-/// every "not supported" message read this list.
+/// every "not supported" message read this list. 46 (v1.15) changed no message of 45: the number
+/// was bumped for a network upgrade only (profiles.md section 1), so every predicate below that
+/// holds from 42 or 45 holds for it too.
 pub const SUPPORTED: &[u32] = &[
-    28, 29, 30, 31, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, LATEST,
+    28, 29, 30, 31, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, LATEST,
 ];
+
+/// The opt-in that lets a node newer than this build load it (README, "A node newer than this
+/// build"): AvalancheGo bumps the number for each network upgrade, usually without changing a
+/// message, and refuses any plugin that does not announce its exact number.
+pub const FOLLOW_NEWER_FLAG: &str = "--follow-newer-protocol";
+/// The same opt-in as an environment variable; `GRPC_`-prefixed so the node forwards it.
+pub const FOLLOW_NEWER_ENV_VAR: &str = "GRPC_STAMPVM_FOLLOW_NEWER";
 
 /// luxd's announced number whose wire is an older AvalancheGo profile: luxd v1.11.14 and later
 /// announce 43 but speak profile 35's messages (profiles.md section 1, node-behaviour.md 13).
@@ -68,6 +77,9 @@ impl HostFlavour {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Profile {
     announced: u32,
+    /// The profile whose layouts we use: [`wire_profile`] of the number, or [`LATEST`] when a
+    /// newer node is followed ([`Profile::following_newer`]).
+    wire: u32,
     flavour: HostFlavour,
 }
 
@@ -78,6 +90,15 @@ pub struct Profile {
 pub struct UnsupportedProtocol {
     pub announced: u32,
     pub flavour: HostFlavour,
+}
+
+impl UnsupportedProtocol {
+    /// True when the number belongs to an AvalancheGo newer than this build, the one case the
+    /// follow-newer opt-in may serve. Numbers below the oldest supported, the never-released 32
+    /// and luxd numbers we do not know are never followed: their wire is not ours.
+    pub fn is_newer_node(&self) -> bool {
+        self.flavour == HostFlavour::AvalancheGo && self.announced > LATEST
+    }
 }
 
 fn unsupported_text(announced: u32, flavour: HostFlavour) -> String {
@@ -114,17 +135,48 @@ impl Profile {
     /// ([`wire_profile`]) is in [`SUPPORTED`].
     pub fn new(announced: u32, flavour: HostFlavour) -> Result<Profile, UnsupportedProtocol> {
         let known = flavour == HostFlavour::AvalancheGo || LUXD_ANNOUNCED.contains(&announced);
-        if !known || !SUPPORTED.contains(&wire_profile(announced, flavour)) {
+        let wire = wire_profile(announced, flavour);
+        if !known || !SUPPORTED.contains(&wire) {
             return Err(UnsupportedProtocol { announced, flavour });
         }
-        Ok(Profile { announced, flavour })
+        Ok(Profile {
+            announced,
+            wire,
+            flavour,
+        })
+    }
+
+    /// A profile that announces an AvalancheGo number newer than [`LATEST`] and speaks
+    /// [`LATEST`]'s wire: what the follow-newer opt-in plays. Refused for every number
+    /// [`UnsupportedProtocol::is_newer_node`] refuses, and for numbers this build supports (those
+    /// take [`Profile::new`]).
+    pub fn following_newer(announced: u32) -> Result<Profile, UnsupportedProtocol> {
+        let unsupported = UnsupportedProtocol {
+            announced,
+            flavour: HostFlavour::AvalancheGo,
+        };
+        match unsupported.is_newer_node() {
+            true => Ok(Profile {
+                announced,
+                wire: LATEST,
+                flavour: HostFlavour::AvalancheGo,
+            }),
+            false => Err(unsupported),
+        }
     }
 
     pub fn latest() -> Profile {
         Profile {
             announced: LATEST,
+            wire: LATEST,
             flavour: HostFlavour::AvalancheGo,
         }
+    }
+
+    /// True when this profile announces a number newer than this build and speaks the newest
+    /// wire it knows ([`Profile::following_newer`]).
+    pub fn follows_newer(&self) -> bool {
+        self.announced != self.wire && self.flavour == HostFlavour::AvalancheGo
     }
 
     /// The number sent in Runtime.Initialize.
@@ -138,7 +190,7 @@ impl Profile {
 
     /// The wire profile whose message layouts we use (differs from [`Profile::announced`] on luxd).
     pub fn wire(&self) -> u32 {
-        wire_profile(self.announced, self.flavour)
+        self.wire
     }
 
     /// True when the node asks for block-building events with `vm.VM/WaitForEvent` (42 and later);
@@ -291,7 +343,9 @@ impl Profile {
             (HostFlavour::AvalancheGo, 42) => release("avalanchego", 13, 3),
             (HostFlavour::AvalancheGo, 43) => release("avalanchego", 13, 4),
             (HostFlavour::AvalancheGo, 44) => release("avalanchego", 14, 0),
-            (HostFlavour::AvalancheGo, _) => release("avalanchego", 14, 2),
+            (HostFlavour::AvalancheGo, 45) => release("avalanchego", 14, 2),
+            // 46, and a newer node followed with 46's wire: the newest release this build knows.
+            (HostFlavour::AvalancheGo, _) => release("avalanchego", 15, 0),
         }
     }
 }
@@ -392,7 +446,11 @@ impl fmt::Display for Profile {
             HostFlavour::AvalancheGo => "avalanchego",
             HostFlavour::Luxd => "luxd",
         };
-        write!(f, "{host} protocol {}", self.announced)
+        write!(f, "{host} protocol {}", self.announced)?;
+        match self.follows_newer() {
+            true => write!(f, " (followed with the wire of {})", self.wire),
+            false => Ok(()),
+        }
     }
 }
 
@@ -406,12 +464,12 @@ mod tests {
             let profile = Profile::new(number, HostFlavour::AvalancheGo).unwrap();
             assert_eq!((profile.announced(), profile.wire()), (number, number));
         }
-        let error = Profile::new(46, HostFlavour::AvalancheGo).unwrap_err();
+        let error = Profile::new(47, HostFlavour::AvalancheGo).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "RPCChainVM protocol 46 is not supported by this build; supported: 28-31, 33-45"
+            "RPCChainVM protocol 47 is not supported by this build; supported: 28-31, 33-46"
         );
-        for unreleased in [27, 32, 46] {
+        for unreleased in [27, 32, 47] {
             assert!(Profile::new(unreleased, HostFlavour::AvalancheGo).is_err());
         }
         for luxd in [30, 35, 43] {
@@ -425,7 +483,7 @@ mod tests {
     }
 
     /// profiles.md section 4, one row per line: the columns 28, 29, 30, 31-34, 35, 36-39, 40-41,
-    /// 42-45 expanded to every number, then luxd 30, 35 and "43".
+    /// 42-45 (and 46, the wire of 45) expanded to every number, then luxd 30, 35 and "43".
     #[test]
     fn answers_follow_the_switch_table() {
         let avalanchego = |n| Profile::new(n, HostFlavour::AvalancheGo).unwrap();
@@ -441,7 +499,7 @@ mod tests {
                     DbServerLayout::VersionedList => 'V',
                     DbServerLayout::Address => 'A',
                 },
-                "VVAAAAAAAAAAAAAAA AAA",
+                "VVAAAAAAAAAAAAAAAA AAA",
             ),
             (
                 "handler",
@@ -449,17 +507,17 @@ mod tests {
                     HandlerLayout::WithLockOptions => 'W',
                     HandlerLayout::Plain => 'P',
                 },
-                "WPPPPPPPPPPPPPPPP PPP",
+                "WPPPPPPPPPPPPPPPPP PPP",
             ),
             (
                 "static handlers",
                 |p| flag(p.serves_static_handlers()),
-                "yyynnnnnnnnnnnnnn ynn",
+                "yyynnnnnnnnnnnnnnn ynn",
             ),
             (
                 "height index",
                 |p| flag(p.answers_verify_height_index()),
-                "yyyyyynnnnnnnnnnn ynn",
+                "yyyyyynnnnnnnnnnnn ynn",
             ),
             (
                 "state sync error",
@@ -468,12 +526,12 @@ mod tests {
                     3 => '3',
                     _ => '?',
                 },
-                "44444433333333333 433",
+                "444444333333333333 433",
             ),
             (
                 "block status",
                 |p| flag(p.sends_block_status()),
-                "yyyyyyynnnnnnnnnn yyy",
+                "yyyyyyynnnnnnnnnnn yyy",
             ),
             (
                 "peer version",
@@ -481,7 +539,7 @@ mod tests {
                     PeerVersionLayout::VersionText => 'V',
                     PeerVersionLayout::NameAndNumbers => 'N',
                 },
-                "VVVNNNNNNNNNNNNNN VNN",
+                "VVVNNNNNNNNNNNNNNN VNN",
             ),
             (
                 "gossip",
@@ -490,17 +548,17 @@ mod tests {
                     GossipLayout::MsgWithCounts => '4',
                     GossipLayout::Targeted => '5',
                 },
-                "11111455555555555 155",
+                "111114555555555555 155",
             ),
             (
                 "cross chain",
                 |p| flag(p.has_cross_chain_app()),
-                "yyyyyyyynnnnnnnnn yyy",
+                "yyyyyyyynnnnnnnnnn yyy",
             ),
             (
                 "wait for event",
                 |p| flag(p.node_waits_for_events()),
-                "nnnnnnnnnnnnnyyyy nnn",
+                "nnnnnnnnnnnnnyyyyy nnn",
             ),
             (
                 "handle body",
@@ -509,12 +567,12 @@ mod tests {
                     HandleBody::Streamed(ReadErrorLayout::Text) => 't',
                     HandleBody::Streamed(ReadErrorLayout::Coded) => 'c',
                 },
-                "iiiiiiiiiiittcccc iii",
+                "iiiiiiiiiiittccccc iii",
             ),
             (
                 "echo headers",
                 |p| flag(p.echoes_response_headers()),
-                "nnnnnnnnnnnnnyyyy nnn",
+                "nnnnnnnnnnnnnyyyyy nnn",
             ),
             (
                 "extra handler",
@@ -523,17 +581,17 @@ mod tests {
                     ExtraHandlerRpc::CreateHttp2Handler => '2',
                     ExtraHandlerRpc::NewHttpHandler => 'N',
                 },
-                "------------2NNNN ---",
+                "------------2NNNNN ---",
             ),
             (
                 "network upgrades",
                 |p| flag(p.sends_network_upgrades()),
-                "nnnnnnnnyyyyyyyyy nnn",
+                "nnnnnnnnyyyyyyyyyy nnn",
             ),
             (
                 "http/2 via handle",
                 |p| flag(p.routes_http2_through_handle()),
-                "nnnnnnnnnnnnyyyyy nnn",
+                "nnnnnnnnnnnnyyyyyy nnn",
             ),
             (
                 "node client",
@@ -544,13 +602,13 @@ mod tests {
                     "node" => 'n',
                     _ => '?',
                 },
-                "aaagggggggggggggg lnn",
+                "aaaggggggggggggggg lnn",
             ),
             (
                 // The release's minor version in hex: 1.10 = 'a' ... 1.14 = 'e'.
                 "node minor",
                 |p| char::from_digit(p.node_release().minor, 16).unwrap_or('?'),
-                "aaaabbbbbbcddddee abd",
+                "aaaabbbbbbcddddeef abd",
             ),
         ];
         for (name, answer, expected) in rows {
@@ -581,6 +639,31 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    // A newer AvalancheGo is followed with the newest wire; nothing else ever is.
+    #[test]
+    fn only_newer_avalanchego_numbers_are_followed() {
+        let followed = Profile::following_newer(LATEST + 1).unwrap();
+        assert_eq!(
+            (followed.announced(), followed.wire(), followed.follows_newer()),
+            (LATEST + 1, LATEST, true)
+        );
+        assert_eq!(followed.node_waits_for_events(), Profile::latest().node_waits_for_events());
+        assert_eq!(
+            followed.to_string(),
+            format!("avalanchego protocol {} (followed with the wire of {LATEST})", LATEST + 1)
+        );
+        for never in [0, 27, 32, LATEST, 28] {
+            assert!(Profile::following_newer(never).is_err(), "{never}");
+        }
+        assert!(!Profile::latest().follows_newer());
+        assert!(!Profile::new(43, HostFlavour::Luxd).unwrap().follows_newer());
+        let luxd_unknown = UnsupportedProtocol {
+            announced: 99,
+            flavour: HostFlavour::Luxd,
+        };
+        assert!(!luxd_unknown.is_newer_node());
     }
 
     #[test]
