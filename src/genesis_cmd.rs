@@ -36,7 +36,8 @@ pub fn run(args: GenesisArgs) -> anyhow::Result<std::process::ExitCode> {
     if let Some(path) = &args.inspect {
         let bytes =
             std::fs::read(path).with_context(|| format!("reading genesis {}", path.display()))?;
-        let genesis = parse_genesis(&bytes).with_context(|| format!("genesis {}", path.display()))?;
+        let genesis =
+            parse_genesis(&bytes).with_context(|| format!("genesis {}", path.display()))?;
         describe(&genesis, bytes.len(), &path.display().to_string());
         if bytes.last().is_some_and(|b| b.is_ascii_whitespace()) {
             eprintln!(

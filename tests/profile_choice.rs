@@ -227,7 +227,13 @@ async fn parent_announcing_46_gets_46() {
 #[tokio::test]
 async fn newer_parent_is_refused_by_default() {
     let number = protocol::LATEST + 1;
-    let launched = launch(under_fake_node("parent-newer", &newer_node_line(), &[], number)).await;
+    let launched = launch(under_fake_node(
+        "parent-newer",
+        &newer_node_line(),
+        &[],
+        number,
+    ))
+    .await;
     assert_refused_before_handshake(
         &launched,
         &format!("RPCChainVM protocol {number}"),
@@ -371,6 +377,8 @@ async fn wrapper_script_sets_the_number() {
     for attempt in 0.. {
         let mut options = LaunchOptions::new(&script);
         options.name = "wrapper".into();
+        // The node the script was written for: AvalancheGo v1.14.2.
+        options.profile = protocol::Profile::new(45, HostFlavour::AvalancheGo).unwrap();
         let launched = launch(options).await;
         // Another test thread's fork may briefly hold the new script open for writing.
         if let Err(HostError::Spawn { source, .. }) = &launched.result {
@@ -403,7 +411,13 @@ async fn command_line_with_unsupported_number_is_refused() {
         "from --rpcchainvm-protocol",
     );
     let followed = [flag[0], flag[1], "--follow-newer-protocol"];
-    let launched = launch(under_fake_node("flag-followed", AVALANCHEGO_45, &followed, number)).await;
+    let launched = launch(under_fake_node(
+        "flag-followed",
+        AVALANCHEGO_45,
+        &followed,
+        number,
+    ))
+    .await;
     assert_handshook(&launched, number);
     assert!(
         launched.has_line("because --follow-newer-protocol was given"),
@@ -482,8 +496,8 @@ fn rpcchainvm_as_tmpnet_reads_it(output: &str) -> u64 {
     let start = output
         .find('{')
         .unwrap_or_else(|| panic!("no JSON object in {output:?}"));
-    let object: serde_json::Map<String, Value> = serde_json::from_str(&output[start..])
-        .unwrap_or_else(|e| panic!("{e}: {output:?}"));
+    let object: serde_json::Map<String, Value> =
+        serde_json::from_str(&output[start..]).unwrap_or_else(|e| panic!("{e}: {output:?}"));
     object["rpcchainvm"]
         .as_u64()
         .unwrap_or_else(|| panic!("rpcchainvm is not a u64: {output:?}"))
@@ -513,9 +527,15 @@ fn version_command_reports_the_announced_number() {
             protocol::supported_text()
         )
     };
-    assert_eq!(run_cli(&["version"]).trim(), expected_line(protocol::LATEST));
+    assert_eq!(
+        run_cli(&["version"]).trim(),
+        expected_line(protocol::LATEST)
+    );
     // clap's --version prints the same line, so `rpcchainvm=N` reads as in a node's.
-    assert_eq!(run_cli(&["--version"]).trim(), expected_line(protocol::LATEST));
+    assert_eq!(
+        run_cli(&["--version"]).trim(),
+        expected_line(protocol::LATEST)
+    );
 
     let json: Value = serde_json::from_str(&run_cli(&["version", "--json"])).unwrap();
     assert_eq!(json["application"], format!("stampvm/{}", stampvm::VERSION));
@@ -525,10 +545,20 @@ fn version_command_reports_the_announced_number() {
     assert_eq!(supported, protocol::SUPPORTED);
     assert_eq!(json["luxd"], serde_json::json!([30, 35, 43]));
 
-    let cases: &[(&[&str], &[(&str, &str)], u64)] = &[
+    /// Arguments, environment, the number tmpnet must read.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], u64);
+    let cases: &[Case] = &[
         (&["version", "--json"], &[], protocol::LATEST.into()),
-        (&["version", "--json", "--rpcchainvm-protocol", "44"], &[], 44),
-        (&["version", "--json"], &[("GRPC_STAMPVM_PROTOCOL", "41")], 41),
+        (
+            &["version", "--json", "--rpcchainvm-protocol", "44"],
+            &[],
+            44,
+        ),
+        (
+            &["version", "--json"],
+            &[("GRPC_STAMPVM_PROTOCOL", "41")],
+            41,
+        ),
         // The flag beats the environment, as in plugin mode.
         (
             &["version", "--json", "--rpcchainvm-protocol", "45"],
@@ -541,7 +571,11 @@ fn version_command_reports_the_announced_number() {
         assert!(ok, "{args:?} {env:?}: {stderr}");
         // tmpnet tolerates anything before the object: a banner line must not break it.
         let with_noise = format!("some log line\n{stdout}");
-        assert_eq!(rpcchainvm_as_tmpnet_reads_it(&with_noise), *number, "{args:?} {env:?}");
+        assert_eq!(
+            rpcchainvm_as_tmpnet_reads_it(&with_noise),
+            *number,
+            "{args:?} {env:?}"
+        );
     }
 
     // A newer number: refused unless followed; then announced over the newest wire.
@@ -567,7 +601,11 @@ fn version_command_reports_the_announced_number() {
 fn processes_marked(marker: &str) -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
@@ -622,12 +660,19 @@ async fn non_node_prober_gets_the_newest_number_and_leaves_nothing() {
         let process = PluginProcess::launch(options)
             .await
             .unwrap_or_else(|e| panic!("{case}: no handshake: {e}"));
-        assert!(started.elapsed() < Duration::from_secs(5), "{case}: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{case}: {:?}",
+            started.elapsed()
+        );
         assert_eq!(process.protocol(), protocol::LATEST, "{case}");
         let plugin = only_child(process.pid());
         let victim = if kill_parent { process.pid() } else { plugin };
         // SAFETY: kill(2) on a PID we just read as our own child's child (or our child).
-        assert_eq!(unsafe { libc::kill(victim as libc::pid_t, libc::SIGKILL) }, 0);
+        assert_eq!(
+            unsafe { libc::kill(victim as libc::pid_t, libc::SIGKILL) },
+            0
+        );
         let status = process.wait_exit(Duration::from_secs(10)).await;
         assert!(status.is_some(), "{case}: the fake prober did not exit");
         let left = none_left(&marker).await;

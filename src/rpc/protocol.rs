@@ -646,13 +646,23 @@ mod tests {
     fn only_newer_avalanchego_numbers_are_followed() {
         let followed = Profile::following_newer(LATEST + 1).unwrap();
         assert_eq!(
-            (followed.announced(), followed.wire(), followed.follows_newer()),
+            (
+                followed.announced(),
+                followed.wire(),
+                followed.follows_newer()
+            ),
             (LATEST + 1, LATEST, true)
         );
-        assert_eq!(followed.node_waits_for_events(), Profile::latest().node_waits_for_events());
+        assert_eq!(
+            followed.node_waits_for_events(),
+            Profile::latest().node_waits_for_events()
+        );
         assert_eq!(
             followed.to_string(),
-            format!("avalanchego protocol {} (followed with the wire of {LATEST})", LATEST + 1)
+            format!(
+                "avalanchego protocol {} (followed with the wire of {LATEST})",
+                LATEST + 1
+            )
         );
         for never in [0, 27, 32, LATEST, 28] {
             assert!(Profile::following_newer(never).is_err(), "{never}");
