@@ -28,20 +28,16 @@ gRPC with the node; you don't run it by hand in that role.
 By hand:
   stampvm dev                 run a local single-node chain (no AvalancheGo needed), JSON-RPC on
                               http://127.0.0.1:9650/ext/bc/<chainID>/rpc
-  stampvm dev --protocol N    the same, played as the node of RPCChainVM protocol N (add --luxd
-                              for luxd's numbers 30, 35, 43)
+  stampvm dev --protocol N    the same, played as the node of protocol N (--luxd: luxd's)
   stampvm dev --genesis '{\"format\":\"batched\"}'   the same, a batched chain (README)
-  stampvm bench               load a local chain through its HTTP API and report proposals/s,
-                              payloads finalized/s, block cycle, plugin RSS (any plugin: --plugin)
+  stampvm bench               load a local chain through its HTTP API, report throughput,
+                              block cycle and plugin RSS (any plugin: --plugin)
   stampvm verify-proof --proof FILE [--block-id ID] [--rpc URL]
-                              check a timestampvm.getProof proof offline, against a trusted
-                              block ID, or against a node; exit 0 valid, 1 invalid, 2 error
+                              check a getProof proof; exit 0 valid, 1 invalid, 2 error
   stampvm genesis --data TEXT [--batched] --out FILE
-                              write a chain's genesis file (no trailing newline) and print its
-                              genesis block ID; --inspect FILE says what an existing one makes
+                              write a genesis file (exact bytes) and print its genesis block ID
   stampvm vm-id NAME          print the VM ID (CB58) for a VM name, e.g. `stampvm vm-id stampvm`
-  stampvm version [--json]    print the RPCChainVM protocol this binary announces and the ones it
-                              speaks (--json: AvalancheGo's --version-json shape, for tmpnet)";
+  stampvm version [--json]    the RPCChainVM protocol announced, and those spoken (--json: tmpnet)";
 
 #[derive(Parser)]
 #[command(name = "stampvm", version = version::line(), about = ABOUT, long_about = None, args_conflicts_with_subcommands = true)]

@@ -15,7 +15,11 @@ use std::time::Duration;
 #[tokio::test]
 async fn registration_probe_then_exit() {
     let process = launch("probe").await;
-    assert_eq!(process.protocol(), 45, "announced the current protocol");
+    assert_eq!(
+        process.protocol(),
+        stampvm::rpc::protocol::LATEST,
+        "announced the current protocol"
+    );
     let client = process.vm_client().await.unwrap();
     let version = client.version().await.unwrap().version;
     assert_eq!(version, format!("v{}", stampvm::VERSION));
@@ -239,5 +243,6 @@ fn vm_id_and_version_commands() {
     );
     let json: Value = serde_json::from_str(&run_cli(&["version", "--json"])).unwrap();
     assert_eq!(json["version"], stampvm::VERSION);
-    assert!(json["rpcchainvm"].as_array().unwrap().contains(&json!(45)));
+    assert_eq!(json["rpcchainvm"], json!(stampvm::rpc::protocol::LATEST));
+    assert!(json["supported"].as_array().unwrap().contains(&json!(45)));
 }
