@@ -28,7 +28,7 @@ pub struct GenesisArgs {
     #[arg(long)]
     force: bool,
     /// Read an existing genesis file instead, and print its format and genesis block ID.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["data", "batched", "out"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["data", "batched", "out", "force"])]
     inspect: Option<PathBuf>,
 }
 
@@ -60,6 +60,15 @@ pub fn run(args: GenesisArgs) -> anyhow::Result<std::process::ExitCode> {
     };
     // The same check the plugin makes at Initialize, before anything is written.
     let genesis = parse_genesis(&bytes).context("the genesis this would write")?;
+    // Raw data that is itself a JSON format declaration would not be the data asked for: the
+    // plugin reads it as a declaration (its `data` becomes the genesis data), so the chain would
+    // not be the TimestampVM chain of these bytes that a Go TimestampVM node makes of them.
+    if !args.batched && genesis.data != bytes {
+        bail!(
+            "--data {:?} is a JSON object with a \"format\" key, which stampvm reads as a format declaration, not as raw data: use --batched for a batched chain, or other data for a TimestampVM chain",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
     let mut options = std::fs::OpenOptions::new();
     options.write(true);
     match args.force {
