@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct GenesisArgs {
-    /// The chain's genesis data (at most 32 bytes): it names the chain, since two chains with the
-    /// same data and format are the same chain.
+    /// The chain's genesis data (at most 32 bytes). Equal data and format give an equal genesis
+    /// block (the chain ID still comes from the P-chain transaction that creates the chain).
     #[arg(long, required_unless_present = "inspect")]
     data: Option<String>,
     /// A batched chain (blocks of up to --max-batch payloads under a Merkle root) rather than a
