@@ -7,9 +7,15 @@
 //!
 //! [`DevNode`] is that node without the banner and the wait for Ctrl-C, for other commands that
 //! need a running chain (`stampvm bench`).
+//!
+//! `stampvm dev` runs until Ctrl-C or SIGTERM, or until the chain cannot go on: its plugin exited
+//! (a crash, the OOM killer, a stray `kill`), or the engine stopped the chain as the node does
+//! after a failed BlockAccept. Then it stops what is left and fails, naming the cause, rather
+//! than serving a chain that answers every call with an error or never finalises again.
 
 use crate::api::data::{format_payload, Encoding};
 use crate::chain::{Id, NodeId};
+use crate::host::engine::EngineFailure;
 use crate::host::gateway::{Gateway, GatewayError};
 use crate::host::rpcdb::NodeDatabase;
 use crate::host::{
@@ -21,6 +27,7 @@ use crate::shutdown::Shutdown;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitStatus;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -45,6 +52,8 @@ pub struct DevOptions {
 
 /// The VM name whose ID (`stampvm vm-id stampvm`) the static API is mounted under.
 const DEV_VM_NAME: &str = "stampvm";
+/// After the engine failed, how long to watch for the plugin's exit, the likelier cause.
+const PLUGIN_EXIT_GRACE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DevError {
@@ -65,6 +74,11 @@ pub enum DevError {
     Signal(std::io::Error),
     #[error("the chain config must be a JSON object: {0}")]
     Config(String),
+    /// The chain's plugin process ended while the chain ran.
+    #[error("the chain's plugin (pid {pid}) ended while the chain ran ({status}); the dev chain stops with it")]
+    PluginExited { pid: u32, status: ExitStatus },
+    #[error(transparent)]
+    ChainStopped(#[from] EngineFailure),
 }
 
 /// The chain config the dev node hands the plugin: the user's, plus the metrics address unless
@@ -260,6 +274,25 @@ impl DevNode {
         &self.engine
     }
 
+    /// Resolves when the chain can no longer run: the plugin exited, or the engine stopped the
+    /// chain (a failed BlockAccept). Never while both are fine.
+    pub async fn failed(&self) -> DevError {
+        let pid = self.plugin.pid();
+        tokio::select! {
+            Some(status) = self.plugin.wait_exit(Duration::MAX) => {
+                DevError::PluginExited { pid, status }
+            }
+            failure = self.engine.failed() => {
+                // A plugin dying in the middle of BlockAccept fails the call first: name the
+                // death, the cause, when it follows at once.
+                match self.plugin.wait_exit(PLUGIN_EXIT_GRACE).await {
+                    Some(status) => DevError::PluginExited { pid, status },
+                    None => failure.into(),
+                }
+            }
+        }
+    }
+
     /// What the node's services handled so far (e.g. the plugin's `Messenger.Notify` calls).
     pub fn counters(&self) -> NodeCounters {
         self.services.counters()
@@ -305,8 +338,21 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     if let Some(addr) = options.metrics_addr {
         println!("metrics: http://{addr}/metrics (unless the chain config moved them)");
     }
-    stop_signal.await?;
-    node.stop().await
+    let failure = tokio::select! {
+        signalled = stop_signal => {
+            signalled?;
+            None
+        }
+        failure = node.failed() => Some(failure),
+    };
+    let Some(failure) = failure else {
+        return node.stop().await;
+    };
+    tracing::error!(error = %failure, "the dev chain cannot go on; stopping");
+    if let Err(error) = node.stop().await {
+        tracing::warn!(%error, "stopping the rest of the dev node");
+    }
+    Err(failure)
 }
 
 /// What the banner tells.

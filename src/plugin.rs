@@ -5,7 +5,9 @@
 //! stops us itself). SIGTERM ends the process when no Initialize was ever received (registration
 //! and static-handler processes), after Shutdown, or when the parent is gone; otherwise it is
 //! ignored, so a chain is never torn down behind the node's back. The parent is also polled, so
-//! we exit when the node dies without a signal reaching us.
+//! we exit when the node dies without a signal reaching us. SIGXFSZ is ignored: a write past a
+//! file-size limit (`ulimit -f`, a container's RLIMIT_FSIZE) then fails with EFBIG, which RocksDB
+//! reports and the node sees as a failed call, instead of killing the process in mid-write.
 
 use crate::rpc::handshake::{self, HandshakeError};
 use crate::rpc::lifecycle::{Lifecycle, VmState};
@@ -48,6 +50,7 @@ pub async fn run(engine_addr: &str, profile: Profile) -> Result<(), PluginError>
                 stop.wait().await
             }),
     );
+    ignore_file_size_signal().map_err(PluginError::Signals)?;
     watch_signals(lifecycle.clone()).map_err(PluginError::Signals)?;
     watch_parent(lifecycle.clone());
 
@@ -67,6 +70,17 @@ pub async fn run(engine_addr: &str, profile: Profile) -> Result<(), PluginError>
         }
     }
     tracing::info!("plugin exiting");
+    Ok(())
+}
+
+/// SIGXFSZ's default action ends the process (with a core dump) at the first write past the
+/// file-size limit. Ignored, the write fails with EFBIG and the failure takes the way of any
+/// storage error: the call that wrote fails with the cause, and the node decides.
+fn ignore_file_size_signal() -> std::io::Result<()> {
+    // SAFETY: setting a signal's disposition to SIG_IGN runs no code in signal context.
+    if unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) } == libc::SIG_ERR {
+        return Err(std::io::Error::last_os_error());
+    }
     Ok(())
 }
 

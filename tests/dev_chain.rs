@@ -8,6 +8,11 @@
 //! `killed_node_leaves_no_plugin_behind` SIGKILLs the dev process, the node in this picture: its plugin must exit on its own
 //! (node-behaviour.md section 10: parent-death signal, parent polling) and release the chain's
 //! RocksDB, so the next start works. Fails if the plugin outlives its parent by 5 s.
+//!
+//! The other way round, the dev node follows its chain: `dev_exits_when_its_plugin_dies` SIGKILLs
+//! the plugin, and `dev_stops_when_an_accept_fails` makes the plugin's store fail its writes under
+//! a running chain; each time `dev` must exit non-zero, naming the cause, within a bound, instead
+//! of answering every call with an error, or building on a block that never becomes final.
 
 mod common;
 
@@ -15,6 +20,10 @@ use common::dev::{children, running, DevProcess, Orphan};
 use common::{payload, payload_hex, post_raw};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+
+/// How long `dev` may take to notice that its chain cannot go on and exit: generous, as the
+/// machine may be loaded; a dev node that keeps running never gets there.
+const EXIT_BOUND: Duration = Duration::from_secs(30);
 
 /// Every start here: metrics on an ephemeral port, so no test holds the default 9100.
 const DEV_FLAGS: &[&str] = &["--metrics", "127.0.0.1:0"];
@@ -106,4 +115,105 @@ async fn killed_node_leaves_no_plugin_behind() {
     let (lines, _) = dev.banner().await;
     assert!(lines[0].contains("is up at height 0"), "{lines:?}");
     dev.interrupt().await;
+}
+
+/// Waits until the last accepted block is at `height` (at most 10 s).
+async fn wait_for_height(url: &str, height: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let block = last_block(url).await;
+        if block["height"] == json!(height.to_string()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "height {height} not reached within 10 s; last: {block}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn propose(url: &str, n: u64) {
+    let hex = payload_hex(&payload(n));
+    let reply = common::json_rpc(url, "timestampvm.proposeBlock", json!({"data": hex})).await;
+    assert_eq!(reply["result"], json!({"Success": true}), "{reply}");
+}
+
+// Fails if `dev` is still running EXIT_BOUND after its plugin was SIGKILLed, exits 0, or does
+// not name the plugin's fate.
+#[tokio::test]
+async fn dev_exits_when_its_plugin_dies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = DevProcess::spawn(&dir.path().join("dev"), DEV_FLAGS);
+    dev.banner().await;
+    let plugins = children(dev.pid());
+    assert_eq!(plugins.len(), 1, "one plugin process: {plugins:?}");
+    let plugin = Orphan(plugins[0]);
+    // SAFETY: kill has no memory-safety preconditions; `dev` has not reaped its child yet.
+    assert_eq!(unsafe { libc::kill(plugin.0, libc::SIGKILL) }, 0);
+
+    let status = dev.wait_exit(EXIT_BOUND).await;
+    let said = dev.stderr_with("SIGKILL", Duration::from_secs(5)).await;
+    let status = status
+        .unwrap_or_else(|| panic!("dev still runs {EXIT_BOUND:?} after its plugin died:\n{said}"));
+    assert!(!status.success(), "dev exited with {status}:\n{said}");
+    assert!(
+        said.contains(&format!("plugin (pid {})", plugin.0))
+            && said.contains("signal: 9 (SIGKILL)"),
+        "the error names the plugin and its signal:\n{said}"
+    );
+}
+
+// The plugin's store starts failing its writes: the plugin's file-size limit goes to 0 under the
+// running chain (RLIMIT_FSIZE, what `ulimit -f 0` sets), so every write to a file fails with
+// EFBIG, as writes fail on a full disk (and unlike a read-only directory, it holds as root). The
+// next BlockAccept cannot write its block. Fails if `dev` still runs EXIT_BOUND after the
+// proposal (it built on the unaccepted block instead), exits 0, or its error does not name the
+// failed BlockAccept and the storage error behind it.
+#[tokio::test]
+async fn dev_stops_when_an_accept_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = DevProcess::spawn(&dir.path().join("dev"), DEV_FLAGS);
+    let url = dev.rpc_url().await;
+    propose(&url, 1).await;
+    wait_for_height(&url, 1).await;
+
+    let plugins = children(dev.pid());
+    assert_eq!(plugins.len(), 1, "one plugin process: {plugins:?}");
+    let plugin = Orphan(plugins[0]);
+    let no_file_growth = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: prlimit reads the limit given and writes nothing (no old-limit pointer).
+    let set = unsafe {
+        libc::prlimit(
+            plugin.0,
+            libc::RLIMIT_FSIZE,
+            &no_file_growth,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
+    propose(&url, 2).await;
+
+    let status = dev.wait_exit(EXIT_BOUND).await;
+    let said = dev
+        .stderr_with("File too large", Duration::from_secs(5))
+        .await;
+    let status = status
+        .unwrap_or_else(|| panic!("dev still runs {EXIT_BOUND:?} after an accept failed:\n{said}"));
+    assert!(!status.success(), "dev exited with {status}:\n{said}");
+    let error = said
+        .lines()
+        .find(|line| line.starts_with("stampvm: error:"))
+        .unwrap_or_else(|| panic!("no final error line:\n{said}"));
+    assert!(
+        error.contains("vm.VM/BlockAccept of block") && error.contains("(height 2)"),
+        "the error names the failed accept: {error}"
+    );
+    assert!(
+        error.contains("File too large"),
+        "the error names the storage failure: {error}"
+    );
 }

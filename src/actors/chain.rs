@@ -2,13 +2,16 @@
 //! decided), the rejected set, the preference and the last accepted block. Verification, accept,
 //! reject and every lookup that needs a block's status go through it.
 
+use crate::actors::clock_watch::ClockWatch;
 use crate::actors::mempool::MempoolMsg;
 use crate::api::{BlockStatus, BlockView};
 use crate::chain::batched::first_shared;
 use crate::chain::merkle::Tree;
 use crate::chain::{
-    verify_body, verify_child, Block, ChainFormat, Id, ParentStatus, Payload, VerifyError,
+    build_timestamp, verify_body, verify_child, Block, ChainFormat, ClockBehindParent, Id,
+    ParentStatus, Payload, VerifyError,
 };
+use crate::clock::Clock;
 use crate::storage::{StorageError, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -17,6 +20,9 @@ use std::time::{Duration, Instant};
 
 /// How many rejected IDs are remembered (to refuse their children) before the oldest are forgotten.
 const REJECTED_MEMORY: usize = 16_384;
+/// How often the tip's lead over the local clock is looked at without any block activity: a chain
+/// stalled by its clock builds nothing, and its gauge must still follow the clock.
+const CLOCK_CHECK_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -32,6 +38,8 @@ pub enum ChainError {
     NothingNew,
     #[error("preferred block {0} cannot be built on (it is decided below the tip or rejected)")]
     PreferenceNotBuildable(Id),
+    #[error(transparent)]
+    ClockBehind(#[from] ClockBehindParent),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -56,6 +64,8 @@ pub enum ChainMsg {
     ProcessingCount(RpcReplyPort<usize>),
     /// Whether a block being decided carries this payload (getProof's "not yet accepted").
     ProcessingHolds(Payload, RpcReplyPort<bool>),
+    /// Time to compare the tip with the local clock again.
+    CheckClock,
 }
 
 /// A block built and verified, and the offered payloads it left out.
@@ -75,6 +85,8 @@ pub struct AncestorsQuery {
 pub struct ChainArgs {
     pub store: Arc<Store>,
     pub mempool: ActorRef<MempoolMsg>,
+    /// What "local time" is in the verification rules and for blocks built here.
+    pub clock: Clock,
 }
 
 pub struct ChainState {
@@ -89,6 +101,8 @@ pub struct ChainState {
     trees: HashMap<Id, Tree>,
     rejected: HashSet<Id>,
     rejected_order: VecDeque<Id>,
+    clock: Clock,
+    clock_watch: ClockWatch,
 }
 
 pub struct ChainActor;
@@ -158,7 +172,7 @@ impl ChainState {
         verify_child(
             &block,
             parent.as_ref().map(|(b, s)| (b, *s)),
-            crate::clock::unix_now(),
+            self.clock.now(),
         )
         .map_err(|reason| ChainError::Invalid { id, reason })?;
         let tree = match built {
@@ -236,6 +250,7 @@ impl ChainState {
         self.publish_processing();
         tracing::info!(%id, height = block.height, timestamp = block.timestamp, payloads = block.payloads().len(), "block accepted");
         self.last_accepted = (id, block);
+        self.check_clock();
         Ok(())
     }
 
@@ -300,8 +315,11 @@ impl ChainState {
         let parent = self.preferred()?;
         let (payloads, left_out) = self.split_included(&parent.id, payloads)?;
         let height = parent.block.height + 1;
-        // Never before the parent, or our own block would fail verification.
-        let timestamp = crate::clock::unix_now().max(parent.block.timestamp);
+        let now = self.clock.now();
+        self.check_clock_at(now);
+        // Never before the parent, or our own block would fail verification; refused before
+        // any work when no time can pass it (the parent an hour or more ahead of the clock).
+        let timestamp = build_timestamp(parent.block.timestamp, now)?;
         let (block, tree) = match self.format {
             ChainFormat::Single => {
                 let data = *payloads.first().ok_or(ChainError::NothingNew)?;
@@ -362,6 +380,16 @@ impl ChainState {
         Ok(out)
     }
 
+    /// Publishes (and, rate-limited, warns about) the tip's lead over the local clock.
+    fn check_clock(&mut self) {
+        self.check_clock_at(self.clock.now());
+    }
+
+    fn check_clock_at(&mut self, now: i64) {
+        let tip = self.last_accepted.1.timestamp;
+        self.clock_watch.observe(tip, now, Instant::now());
+    }
+
     fn publish_processing(&self) {
         metrics::gauge!(crate::metrics::PROCESSING_BLOCKS).set(self.processing.len() as f64);
     }
@@ -374,13 +402,14 @@ impl Actor for ChainActor {
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         args: ChainArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
         let last_accepted = args.store.last_accepted()?;
         metrics::gauge!(crate::metrics::LAST_ACCEPTED_HEIGHT).set(last_accepted.1.height as f64);
         publish_memory(&args.store);
-        Ok(ChainState {
+        myself.send_interval(CLOCK_CHECK_EVERY, || ChainMsg::CheckClock);
+        let mut state = ChainState {
             format: args.store.format(),
             trees: HashMap::new(),
             store: args.store,
@@ -390,7 +419,11 @@ impl Actor for ChainActor {
             processing: HashMap::new(),
             rejected: HashSet::new(),
             rejected_order: VecDeque::new(),
-        })
+            clock: args.clock,
+            clock_watch: ClockWatch::default(),
+        };
+        state.check_clock();
+        Ok(state)
     }
 
     async fn handle(
@@ -447,7 +480,95 @@ impl Actor for ChainActor {
                     .any(|block| block.payloads().contains(&payload));
                 let _ = reply.send(holds);
             }
+            ChainMsg::CheckClock => state.check_clock(),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The builder → chain path with a clock set by hand on a real store: a clock behind the tip
+    //! builds at the parent's time, and an hour behind builds nothing and loses nothing. Fails if
+    //! a block is built at the (earlier) clock's time, which the chain's own verification refuses,
+    //! or if a refused build drops its payload.
+    use super::*;
+    use crate::actors::builder::{BuildError, BuilderMsg};
+    use crate::actors::{ask, VmHandles, BLOCKING_CALL};
+    use crate::api::Backend;
+    use crate::chain::parse_genesis;
+    use crate::config::ChainConfig;
+    use crate::rpc::engine::NodeClients;
+    use crate::rpc::protocol::Profile;
+    use crate::storage::StoreOptions;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    const T: i64 = 1_700_000_000;
+
+    async fn build(handles: &VmHandles) -> Result<BlockView, BuildError> {
+        ask(&handles.builder, BuilderMsg::Build, BLOCKING_CALL)
+            .await
+            .expect("the builder answers")
+    }
+
+    /// What the node does with a block it decides: prefer it, accept it.
+    async fn accept(handles: &VmHandles, id: Id) {
+        ask(
+            &handles.chain,
+            |r| ChainMsg::SetPreference(id, r),
+            BLOCKING_CALL,
+        )
+        .await
+        .unwrap()
+        .expect("preferred");
+        ask(&handles.chain, |r| ChainMsg::Accept(id, r), BLOCKING_CALL)
+            .await
+            .unwrap()
+            .expect("accepted");
+    }
+
+    #[tokio::test]
+    async fn a_clock_behind_the_tip_builds_at_the_parents_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = parse_genesis(b"clock").unwrap();
+        let store = Arc::new(Store::open(dir.path(), &genesis, StoreOptions::default()).unwrap());
+        let clients = NodeClients::connect_lazy("", Profile::latest()).unwrap();
+        let time = Arc::new(AtomicI64::new(T));
+        let clock = Clock::Manual(time.clone());
+        let handles = VmHandles::start_with_clock(store, &ChainConfig::default(), clients, clock)
+            .await
+            .unwrap();
+
+        handles.propose([1; 32]).await.unwrap();
+        let first = build(&handles).await.unwrap();
+        assert_eq!(first.block.timestamp, T);
+        accept(&handles, first.id).await;
+
+        // Stepped back by just under an hour: the block takes its parent's time.
+        time.store(T - 3599, Ordering::Relaxed);
+        handles.propose([2; 32]).await.unwrap();
+        let second = build(&handles).await.unwrap();
+        assert_eq!((second.block.height, second.block.timestamp), (2, T));
+        accept(&handles, second.id).await;
+
+        // An hour behind: no timestamp can pass verification; the payload waits in the mempool.
+        time.store(T - 3600, Ordering::Relaxed);
+        handles.propose([3; 32]).await.unwrap();
+        let refused = build(&handles).await.unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                BuildError::Chain(ChainError::ClockBehind(ClockBehindParent { parent: T, .. }))
+            ),
+            "{refused}"
+        );
+        assert_eq!(handles.mempool_stats().await.unwrap().size, 1);
+
+        // One second later building resumes, still at the parent's time, with the same payload.
+        time.store(T - 3599, Ordering::Relaxed);
+        let third = build(&handles).await.unwrap();
+        assert_eq!((third.block.height, third.block.timestamp), (3, T));
+        assert_eq!(third.block.payloads(), [[3; 32]]);
+        handles.stop().await;
     }
 }

@@ -4,16 +4,20 @@
 //! - [`chain`]: the store, processing blocks, preference, accept and reject;
 //! - [`gossip`]: payloads to and from peers through the node's AppSender.
 //!
+//! `clock_watch` (the chain actor's) publishes how far the tip's time is ahead of the local clock.
+//!
 //! [`VmHandles`] spawns them wired together and is what the gRPC and JSON-RPC handlers hold:
 //! handlers decode, send a message, await the reply, encode.
 
 pub mod builder;
 pub mod chain;
+mod clock_watch;
 pub mod gossip;
 pub mod mempool;
 
 use crate::api::{Backend, BackendError, BlockView, MempoolStats, ProofLookup, ProposeError};
 use crate::chain::{ChainFormat, Id, NodeId, Payload};
+use crate::clock::Clock;
 use crate::config::ChainConfig;
 use crate::rpc::engine::NodeClients;
 use crate::storage::Store;
@@ -81,6 +85,17 @@ impl VmHandles {
         config: &ChainConfig,
         clients: NodeClients,
     ) -> Result<VmHandles, ActorStartError> {
+        VmHandles::start_with_clock(store, config, clients, Clock::System).await
+    }
+
+    /// [`VmHandles::start`] with the chain reading the time from `clock` (tests play clock
+    /// jumps through a [`Clock::Manual`]).
+    pub async fn start_with_clock(
+        store: Arc<Store>,
+        config: &ChainConfig,
+        clients: NodeClients,
+        clock: Clock,
+    ) -> Result<VmHandles, ActorStartError> {
         let (gossip, _) = Actor::spawn(
             None,
             GossipActor,
@@ -114,6 +129,7 @@ impl VmHandles {
             ChainArgs {
                 store: store.clone(),
                 mempool: mempool.clone(),
+                clock,
             },
         )
         .await

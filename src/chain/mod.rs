@@ -16,4 +16,7 @@ pub use genesis::{
 };
 pub use id::{Cb58Error, Id, NodeId};
 pub use proof::Proof;
-pub use verify::{verify_body, verify_child, ParentStatus, VerifyError, MAX_FUTURE_SECS};
+pub use verify::{
+    build_timestamp, verify_body, verify_child, ClockBehindParent, ParentStatus, VerifyError,
+    MAX_FUTURE_SECS,
+};

@@ -70,6 +70,35 @@ pub fn verify_body(block: &Block, format: ChainFormat) -> Result<Option<Tree>, V
     }
 }
 
+/// No block built on a parent this far ahead of the local clock can pass verification here: its
+/// timestamp may not be before the parent's, nor an hour or more ahead of local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the parent block's time {parent} is an hour or more ahead of the local clock {now}: no block \
+     on it can pass verification here until the clock reaches {resumes_at}",
+    resumes_at = .parent.saturating_sub(MAX_FUTURE_SECS).saturating_add(1)
+)]
+pub struct ClockBehindParent {
+    pub parent: i64,
+    pub now: i64,
+}
+
+/// The timestamp of a block built on a parent with timestamp `parent` at local time `now_secs`:
+/// the local time, or the parent's if the local clock is behind it (a clock stepped back, or a
+/// peer's clock ahead of ours), since the rules refuse a block older than its parent. Such a
+/// block passes [`verify_child`] as long as the parent is less than an hour ahead of the local
+/// clock; beyond that no timestamp can, and the error says when building can resume.
+pub fn build_timestamp(parent: i64, now_secs: i64) -> Result<i64, ClockBehindParent> {
+    let timestamp = now_secs.max(parent);
+    if timestamp >= now_secs.saturating_add(MAX_FUTURE_SECS) {
+        return Err(ClockBehindParent {
+            parent,
+            now: now_secs,
+        });
+    }
+    Ok(timestamp)
+}
+
 /// The three rules of the Go reference (height, timestamp not before the parent, not an hour
 /// ahead), after the parent itself is checked to be a block that may still be extended.
 pub fn verify_child(
@@ -207,5 +236,35 @@ mod tests {
             verify_child(&child_of(&parent, NOW + 3600), ok, NOW),
             Err(VerifyError::TimestampTooFarAhead { .. })
         ));
+    }
+
+    // A clock behind the parent builds at the parent's time, which verification takes (equal to
+    // the parent's is allowed, as in the Go reference) while the parent is less than an hour
+    // ahead; from an hour on no timestamp is valid, and building refuses with when it resumes.
+    #[test]
+    fn build_timestamps_never_go_before_the_parent() {
+        let genesis = genesis_block(b"g").unwrap();
+        let parent = child_of(&genesis, NOW);
+        let ok = Some((&parent, ParentStatus::Processing));
+        assert_eq!(build_timestamp(NOW, NOW + 5), Ok(NOW + 5));
+        for behind in [1, 60, 3599] {
+            let now = NOW - behind;
+            let timestamp = build_timestamp(NOW, now).unwrap();
+            assert_eq!(timestamp, NOW, "{behind} s behind");
+            assert_eq!(verify_child(&child_of(&parent, timestamp), ok, now), Ok(()));
+        }
+        let stalled = build_timestamp(NOW, NOW - 3600).unwrap_err();
+        assert_eq!(
+            stalled,
+            ClockBehindParent {
+                parent: NOW,
+                now: NOW - 3600
+            }
+        );
+        // Consistent with verification: the parent's own time is not valid at that clock.
+        assert!(verify_child(&child_of(&parent, NOW), ok, NOW - 3600).is_err());
+        assert!(stalled
+            .to_string()
+            .ends_with(&format!("until the clock reaches {}", NOW - 3599)));
     }
 }

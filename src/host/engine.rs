@@ -2,6 +2,11 @@
 //! so the node's engine reduces to "wait for an event, build, verify, prefer, accept"
 //! (node-behaviour.md sections 6 and 7). `stampvm dev` and the tests run it; it speaks only the
 //! wire contract, so it drives any plugin.
+//!
+//! Like the node, it stops the chain when the plugin fails `SetPreference` or `BlockAccept`
+//! (node-behaviour.md section 11): building on after a failed accept would pile up blocks on one
+//! that never becomes final, and answer proposals that never finalise. [`EngineHandle::failed`]
+//! says why it stopped.
 
 use super::node_services::NodeServicesHandle;
 use super::vm_client::{valid_timestamp, BlockSummary, VmClient};
@@ -9,6 +14,7 @@ use super::HostError;
 use crate::chain::id::Id;
 use crate::rpc::pb::{messenger, vm as pb};
 use crate::shutdown::Shutdown;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -60,10 +66,38 @@ pub struct SoloEngine {
     cycles: Option<mpsc::UnboundedSender<Duration>>,
 }
 
-/// A running engine: watch its tip, wait for heights, join it after shutdown.
+/// Why the engine stopped the chain by itself: the plugin failed a call after which the node
+/// shuts a chain down (node-behaviour.md section 11).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("stopped the chain, as AvalancheGo does, because {method} of block {block} (height {height}) failed: {error}")]
+pub struct EngineFailure {
+    /// `vm.VM/SetPreference` or `vm.VM/BlockAccept`.
+    pub method: &'static str,
+    pub block: Id,
+    pub height: u64,
+    pub error: Arc<HostError>,
+}
+
+/// How a round ended without an accepted block.
+enum RoundError {
+    /// No block this round (BuildBlock failed, or its block does not extend the tip or fails
+    /// verification): the node drops it and waits for the next event.
+    Dropped(HostError),
+    /// The chain must stop.
+    Fatal(EngineFailure),
+}
+
+impl From<HostError> for RoundError {
+    fn from(error: HostError) -> RoundError {
+        RoundError::Dropped(error)
+    }
+}
+
+/// A running engine: watch its tip, wait for heights, learn why it failed, join it after shutdown.
 #[derive(Debug)]
 pub struct EngineHandle {
     tip: watch::Receiver<AcceptedTip>,
+    failure: watch::Receiver<Option<EngineFailure>>,
     task: JoinHandle<()>,
 }
 
@@ -91,15 +125,22 @@ impl SoloEngine {
         self
     }
 
-    /// Runs the loop in a task until `shutdown` fires.
+    /// Runs the loop in a task until `shutdown` fires or the chain fails.
     pub fn spawn(self, shutdown: Shutdown) -> EngineHandle {
         let tip = self.tip.subscribe();
-        let task = tokio::spawn(self.run(shutdown));
-        EngineHandle { tip, task }
+        let (failed, failure) = watch::channel(None);
+        let task = tokio::spawn(async move {
+            if let Err(failure) = self.run(shutdown).await {
+                tracing::error!(%failure, "engine stopped");
+                failed.send_replace(Some(failure));
+            }
+        });
+        EngineHandle { tip, failure, task }
     }
 
-    /// The loop itself: an outstanding wait is dropped (cancelled) when `shutdown` fires.
-    pub async fn run(self, shutdown: Shutdown) {
+    /// The loop itself: an outstanding wait is dropped (cancelled) when `shutdown` fires. Ends
+    /// with an error, at once, when the plugin fails SetPreference or BlockAccept.
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), EngineFailure> {
         let mut failing = false;
         loop {
             let event = tokio::select! {
@@ -114,11 +155,15 @@ impl SoloEngine {
                     if let (Ok(()), Some(cycles)) = (&result, &self.cycles) {
                         let _ = cycles.send(round.elapsed());
                     }
-                    if let Err(error) = result {
-                        tracing::debug!(%error, "no block this round");
-                        tokio::select! {
-                            _ = shutdown.wait() => break,
-                            _ = tokio::time::sleep(BUILD_RETRY) => {}
+                    match result {
+                        Ok(()) => {}
+                        Err(RoundError::Fatal(failure)) => return Err(failure),
+                        Err(RoundError::Dropped(error)) => {
+                            tracing::debug!(%error, "no block this round");
+                            tokio::select! {
+                                _ = shutdown.wait() => break,
+                                _ = tokio::time::sleep(BUILD_RETRY) => {}
+                            }
                         }
                     }
                 }
@@ -137,6 +182,7 @@ impl SoloEngine {
             }
         }
         tracing::debug!("engine stopped");
+        Ok(())
     }
 
     /// Waits for the next event; `Ok(true)` means "build a block".
@@ -164,8 +210,9 @@ impl SoloEngine {
     }
 
     /// BuildBlock → BlockVerify(bytes) → SetPreference(id) → BlockAccept(id). A block that does not
-    /// extend the tip, or fails verification, is dropped (neither accepted nor rejected).
-    async fn build_and_accept(&self) -> Result<(), HostError> {
+    /// extend the tip, or fails verification, is dropped (neither accepted nor rejected); a failed
+    /// SetPreference or BlockAccept is fatal.
+    async fn build_and_accept(&self) -> Result<(), RoundError> {
         const BUILD: &str = "vm.VM/BuildBlock";
         let request = pb::BuildBlockRequest {
             p_chain_height: Some(P_CHAIN_HEIGHT),
@@ -181,7 +228,8 @@ impl SoloEngine {
                     "block {} (height {}, parent {}) does not extend the tip {} at height {}",
                     block.id, block.height, block.parent_id, tip.id, tip.height
                 ),
-            });
+            }
+            .into());
         }
         let verify = pb::BlockVerifyRequest {
             bytes: block.bytes.clone(),
@@ -190,12 +238,24 @@ impl SoloEngine {
         let verified = self.client.block_verify(verify).await?;
         valid_timestamp("vm.VM/BlockVerify", verified.timestamp)?;
         let id = block.id.0.to_vec();
+        let fatal = |method: &'static str| {
+            move |error: HostError| {
+                RoundError::Fatal(EngineFailure {
+                    method,
+                    block: block.id,
+                    height: block.height,
+                    error: Arc::new(error),
+                })
+            }
+        };
         self.client
             .set_preference(pb::SetPreferenceRequest { id: id.clone() })
-            .await?;
+            .await
+            .map_err(fatal("vm.VM/SetPreference"))?;
         self.client
             .block_accept(pb::BlockAcceptRequest { id })
-            .await?;
+            .await
+            .map_err(fatal("vm.VM/BlockAccept"))?;
         tracing::info!(id = %block.id, height = block.height, "accepted block");
         self.tip.send_modify(|tip| {
             tip.id = block.id;
@@ -228,7 +288,24 @@ impl EngineHandle {
         }
     }
 
-    /// Waits for the loop to end (trigger the shutdown first).
+    /// Resolves when the engine has stopped the chain by itself, with why; never while it runs
+    /// or after it stopped on shutdown.
+    pub async fn failed(&self) -> EngineFailure {
+        let mut failure = self.failure.clone();
+        if let Ok(failure) = failure.wait_for(Option::is_some).await {
+            if let Some(failure) = failure.clone() {
+                return failure;
+            }
+        }
+        std::future::pending().await
+    }
+
+    /// Why the engine stopped the chain, if it did (without waiting).
+    pub fn failure(&self) -> Option<EngineFailure> {
+        self.failure.borrow().clone()
+    }
+
+    /// Waits for the loop to end (trigger the shutdown first, unless it failed).
     pub async fn join(self) {
         if let Err(error) = self.task.await {
             tracing::warn!(%error, "engine task failed");

@@ -27,6 +27,8 @@ pub(super) struct FakeState {
     pub(super) handler_lock: Option<u32>,
     /// The `status` ParseBlock answers with (0 = unset, which nodes up to 35 refuse).
     pub(super) parse_status: i32,
+    /// BlockAccept answers with this error status instead of accepting (a store gone bad).
+    pub(super) fail_accept: Option<String>,
 }
 
 /// A plugin that records its calls and builds 40-byte blocks (parent id, height) on demand.
@@ -217,6 +219,9 @@ impl FakeVm {
     async fn on_block_accept(&self, r: pb::BlockAcceptRequest) -> Answer<()> {
         let id = Id::from_slice(&r.id).ok_or_else(|| Status::unknown("id"))?;
         let mut state = self.0.lock().unwrap();
+        if let Some(reason) = &state.fail_accept {
+            return Err(Status::unknown(reason.clone()));
+        }
         let height = *state
             .heights
             .get(&id)

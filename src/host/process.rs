@@ -262,7 +262,11 @@ impl PluginProcess {
 
     /// The node's per-chain stop: `vm.VM/Shutdown` (an error is only logged, as the node does),
     /// then [`PluginProcess::terminate`]. Stop the node's own servers in between if you have any.
+    /// A process that has already exited just gives its status.
     pub async fn stop(&self, client: &VmClient, grace: Duration) -> Result<ExitStatus, HostError> {
+        if let Some(status) = self.exit_status() {
+            return Ok(status);
+        }
         if let Err(error) = client.shutdown().await {
             tracing::warn!(name = %self.name, %error, "vm.VM/Shutdown failed");
         }

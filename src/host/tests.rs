@@ -73,6 +73,39 @@ async fn start_chain_calls_in_the_node_order_then_builds_blocks() {
     engine.join().await;
 }
 
+// A failed BlockAccept stops the chain, as the node stops it (node-behaviour.md section 11): the
+// engine builds nothing more and says which call failed on which block, and why. Fails if it
+// keeps building on the unaccepted block (the fake's pending blocks run out) or never reports.
+#[tokio::test]
+async fn a_failed_accept_stops_the_engine() {
+    let shutdown = Shutdown::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (fake, client) = fake_plugin(&shutdown).await;
+    let node = NodeId([7; 20]);
+    let start = client
+        .start_chain(&params(dir.path(), node, "127.0.0.1:1".parse().unwrap()))
+        .await
+        .unwrap();
+    {
+        let mut state = fake.0.lock().unwrap();
+        state.pending = 3;
+        state.fail_accept = Some("IO error: No space left on device".into());
+    }
+    let engine = SoloEngine::new(client, EngineMode::WaitForEvent, &start.last_accepted)
+        .spawn(shutdown.clone());
+    let failure = tokio::time::timeout(Duration::from_secs(5), engine.failed())
+        .await
+        .expect("the engine stops within 5 s");
+    assert_eq!((failure.method, failure.height), ("vm.VM/BlockAccept", 1));
+    let text = failure.to_string();
+    assert!(text.contains("No space left on device"), "{text}");
+    assert_eq!(engine.failure().map(|f| f.block), Some(failure.block));
+    // One block built, none after it; the tip did not move.
+    assert_eq!(fake.0.lock().unwrap().pending, 2);
+    assert_eq!(engine.tip().accepted, 0);
+    engine.join().await;
+}
+
 // Each profile's node calls in its own order (node-behaviour.md section 5): VerifyHeightIndex up
 // to 34, CreateHTTP2Handler at 41, the version as one text in Connected up to 30.
 #[tokio::test]

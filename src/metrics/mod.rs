@@ -54,6 +54,9 @@ pub const MEMPOOL_PAYLOADS: &str = "stampvm_mempool_payloads";
 pub const LAST_ACCEPTED_HEIGHT: &str = "stampvm_last_accepted_height";
 /// Gauge: verified blocks neither accepted nor rejected yet.
 pub const PROCESSING_BLOCKS: &str = "stampvm_processing_blocks";
+/// Gauge: seconds the last accepted block's time is ahead of the local clock (0 when it is not):
+/// blocks built meanwhile take their parent's time; from 3600 on the chain cannot grow here.
+pub const TIP_AHEAD_OF_CLOCK_SECONDS: &str = "stampvm_tip_ahead_of_clock_seconds";
 /// Gauge: bytes in RocksDB's memory budget; label [`LABEL_PART`] (`memtables`, `block_cache`).
 pub const ROCKSDB_MEMORY_BYTES: &str = "stampvm_rocksdb_memory_bytes";
 /// Gauge: the process allocator's figures (jemalloc's `stats.*`), label [`LABEL_KIND`]:
@@ -157,6 +160,11 @@ pub fn describe() {
         PROCESSING_BLOCKS,
         Unit::Count,
         "Verified blocks not yet decided"
+    );
+    describe_gauge!(
+        TIP_AHEAD_OF_CLOCK_SECONDS,
+        Unit::Seconds,
+        "Seconds the last accepted block's time is ahead of the local clock"
     );
     describe_gauge!(
         ROCKSDB_MEMORY_BYTES,

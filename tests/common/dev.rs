@@ -101,6 +101,19 @@ impl DevProcess {
         None
     }
 
+    /// Waits (at most `timeout`) until its stderr contains `needle`; returns all of it either
+    /// way (the reader thread may still be copying the last lines when the process has exited).
+    pub async fn stderr_with(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let said = self.stderr.lock().unwrap().clone();
+            if said.contains(needle) || Instant::now() >= deadline {
+                return said;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Ctrl-C, then a clean exit within 10 s.
     pub async fn interrupt(&mut self) {
         self.signal(libc::SIGINT);
