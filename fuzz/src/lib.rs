@@ -537,9 +537,14 @@ pub fn text_decoders(data: &[u8]) {
     let Some((length, pattern)) = data.split_first_chunk::<3>() else {
         return;
     };
-    let length = u32::from_le_bytes([length[0], length[1], length[2], 0]) as usize % (LONGEST_TEXT + 1);
+    let length =
+        u32::from_le_bytes([length[0], length[1], length[2], 0]) as usize % (LONGEST_TEXT + 1);
     let pattern = String::from_utf8_lossy(pattern);
-    let pattern = if pattern.is_empty() { "2".into() } else { pattern };
+    let pattern = if pattern.is_empty() {
+        "2".into()
+    } else {
+        pattern
+    };
     let mut text = pattern.repeat(length / pattern.len() + 1);
     let mut cut = length.min(text.len());
     while !text.is_char_boundary(cut) {
@@ -551,12 +556,21 @@ pub fn text_decoders(data: &[u8]) {
     let too_long = |error: &Cb58Error| matches!(error, Cb58Error::TooLong { found, .. } if *found == text.len());
     match text.parse::<Id>() {
         Ok(id) => assert_eq!(id.to_string(), text, "an ID parses from its own form only"),
-        Err(error) => assert_eq!(too_long(&error), text.len() > max_cb58_len(Id::LEN), "{error}"),
+        Err(error) => assert_eq!(
+            too_long(&error),
+            text.len() > max_cb58_len(Id::LEN),
+            "{error}"
+        ),
     }
     if let Some(body) = text.strip_prefix("NodeID-") {
         if let Err(error) = text.parse::<NodeId>() {
-            let refused_by_length = matches!(error, Cb58Error::TooLong { found, .. } if found == body.len());
-            assert_eq!(refused_by_length, body.len() > max_cb58_len(NodeId::LEN), "{error}");
+            let refused_by_length =
+                matches!(error, Cb58Error::TooLong { found, .. } if found == body.len());
+            assert_eq!(
+                refused_by_length,
+                body.len() > max_cb58_len(NodeId::LEN),
+                "{error}"
+            );
         }
     }
     match parse_payload(&text) {
@@ -585,7 +599,11 @@ pub fn text_decoders(data: &[u8]) {
             .expect("a request with an id is answered");
         check_reply(&reply);
         if text.len() > 100 {
-            assert!(reply.len() < 1024, "{method}: a {} byte reply to long text", reply.len());
+            assert!(
+                reply.len() < 1024,
+                "{method}: a {} byte reply to long text",
+                reply.len()
+            );
         }
     }
     let spent = started.elapsed();

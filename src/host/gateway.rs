@@ -58,7 +58,8 @@ pub const NOT_BOOTSTRAPPED: &str = "API call rejected because chain is not done 
 pub struct GatewayLimits {
     /// Connections and their timeout for a connection with no request in progress.
     pub server: ServerLimits,
-    /// The largest request body; beyond it, 413 without reading further.
+    /// The largest request body; beyond it, 413 (after reading and dropping at most as much
+    /// again, see `read_body`).
     pub max_body_bytes: usize,
     /// How long a request body may take to arrive once its headers have; beyond it, 408.
     pub body_read_timeout: Duration,
