@@ -19,7 +19,7 @@ if [ "${1:-}" = --regressions ]; then REGRESSIONS_ONLY=1; shift; fi
 SECONDS_EACH="${1:-60}"
 shift || true
 ALL_TARGETS=(block_parse jsonrpc_body static_api gossip_decode genesis chain_config wire_readers
-    proof_json merkle)
+    proof_json merkle text_decoders)
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 
 case "$SECONDS_EACH" in
@@ -102,6 +102,9 @@ seed_corpora() {
     # merkle: two bytes of leaf count (mod 300, plus 1), then the bytes the leaves are cut from.
     seed "$c/merkle" three 0002000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
     seed "$c/merkle" many 012b8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941ff
+    # text_decoders: three bytes of length (little-endian), then the pattern repeated to it.
+    seed "$c/text_decoders" cb58_id 31000074476173335435384b7a646a634a32694b537969597357697159637452586150547142434131314271456b4e67386b5063
+    seed "$c/text_decoders" long_id e0930432
 }
 
 dict_for() {

@@ -23,6 +23,7 @@
 //! - [`config`]: the chain config (the node's `config_bytes`), defaults and validation.
 //! - [`logging`]: stderr logs, level and format switched by the chain config at run time.
 //! - [`shutdown`]: the one stop signal every long-running task watches.
+//! - [`http_server`]: HTTP serving with connection limits and timeouts, for our own listeners.
 //! - [`clock`]: the local clock in the unit block timestamps use.
 
 pub mod actors;
@@ -32,6 +33,7 @@ pub mod clock;
 pub mod config;
 pub mod dev;
 pub mod host;
+pub mod http_server;
 pub mod logging;
 pub mod metrics;
 pub mod plugin;

@@ -14,6 +14,7 @@ use common::*;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, StatusCode, Version};
 use serde_json::{json, Value};
+use stampvm::host::gateway::{GatewayLimits, GATEWAY_LIMITS};
 use stampvm::host::Network;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -186,11 +187,35 @@ async fn http2_refusals_match_http1() {
     let node = start_node("h2-refusals", node_id(2), &Network::new(), dir.path(), "").await;
     let url = node.rpc_url();
 
-    // One byte over the plugin's 2 MiB limit (stampvm::api::http::MAX_BODY_BYTES).
-    let oversized = vec![b' '; stampvm::api::http::MAX_BODY_BYTES + 1];
-    let (h1, h2) = both(&url, oversized).await;
+    // One byte over the plugin's 2 MiB limit (stampvm::api::http::MAX_BODY_BYTES), through a
+    // gateway that forwards it (as AvalancheGo does, with no limit of its own) rather than
+    // refusing it first as the dev gateway does, so the plugin's own refusal is what answers.
+    let limit = stampvm::api::http::MAX_BODY_BYTES;
+    let permissive = node
+        .gateway_with(GatewayLimits {
+            max_body_bytes: 2 * limit,
+            ..GATEWAY_LIMITS
+        })
+        .await;
+    let permissive_url = url.replace(
+        &node.gateway.local_addr().to_string(),
+        &permissive.local_addr().to_string(),
+    );
+    let oversized = vec![b' '; limit + 1];
+    let (h1, h2) = both(&permissive_url, oversized).await;
     assert_eq!(h2.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", h2.body);
+    assert!(
+        h2.body.starts_with("rpc: request body larger"),
+        "{}",
+        h2.body
+    );
     assert_eq!(h2, h1, "an oversized body");
+    // The dev gateway refuses it itself, with the same limit, forwarding nothing (the RPC
+    // counts below stay those of the permissive gateway's calls).
+    let (h1, h2) = both(&url, vec![b' '; limit + 1]).await;
+    assert_eq!(h2.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", h2.body);
+    assert!(h2.body.contains(&limit.to_string()), "{}", h2.body);
+    assert_eq!(h2, h1, "an oversized body refused by the gateway");
 
     let (h1, h2) = clients();
     let h1 = send(h1.get(&url), Version::HTTP_11).await;

@@ -514,6 +514,106 @@ fn round_trip<M: Message + Default + PartialEq + std::fmt::Debug>(message: &M) {
     assert_eq!(&M::decode(bytes.as_slice()).expect("re-decodes"), message);
 }
 
+/// The longest text `text_decoders` builds: a whole request body's worth.
+pub const LONGEST_TEXT: usize = stampvm::api::http::MAX_BODY_BYTES;
+
+/// A generous bound on the work of one input of `text_decoders`, as time: every decoder refuses
+/// long text by its length, so an input costs a few linear passes over at most 2 MiB
+/// (milliseconds, even instrumented). A decoder that decoded base58 first would take ~1,000 s
+/// on the longest text, and seconds from ~100,000 characters.
+pub const TEXT_WORK_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Long text for every decoder a client's text reaches (CB58 IDs and node IDs, payloads in
+/// both forms, proof hashes, and `getBlock`/`proposeBlock`/`getProof` through the JSON-RPC
+/// envelope), with a work bound. The input's first three bytes are the text's length (up to
+/// [`LONGEST_TEXT`]), the rest a pattern repeated to that length, so a small input makes a
+/// long text. Checks: text longer than any valid encoding is refused by length, with the error
+/// saying so; valid forms still decode; and the whole input runs within [`TEXT_WORK_BOUND`].
+pub fn text_decoders(data: &[u8]) {
+    use stampvm::api::data::{parse_payload, DataError};
+    use stampvm::api::proof_json::parse_hash;
+    use stampvm::chain::id::{max_cb58_len, Cb58Error, NodeId};
+
+    let Some((length, pattern)) = data.split_first_chunk::<3>() else {
+        return;
+    };
+    let length =
+        u32::from_le_bytes([length[0], length[1], length[2], 0]) as usize % (LONGEST_TEXT + 1);
+    let pattern = String::from_utf8_lossy(pattern);
+    let pattern = if pattern.is_empty() {
+        "2".into()
+    } else {
+        pattern
+    };
+    let mut text = pattern.repeat(length / pattern.len() + 1);
+    let mut cut = length.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.truncate(cut);
+
+    let started = std::time::Instant::now();
+    let too_long = |error: &Cb58Error| matches!(error, Cb58Error::TooLong { found, .. } if *found == text.len());
+    match text.parse::<Id>() {
+        Ok(id) => assert_eq!(id.to_string(), text, "an ID parses from its own form only"),
+        Err(error) => assert_eq!(
+            too_long(&error),
+            text.len() > max_cb58_len(Id::LEN),
+            "{error}"
+        ),
+    }
+    if let Some(body) = text.strip_prefix("NodeID-") {
+        if let Err(error) = text.parse::<NodeId>() {
+            let refused_by_length =
+                matches!(error, Cb58Error::TooLong { found, .. } if found == body.len());
+            assert_eq!(
+                refused_by_length,
+                body.len() > max_cb58_len(NodeId::LEN),
+                "{error}"
+            );
+        }
+    }
+    match parse_payload(&text) {
+        Ok(_) => assert!(text.len() <= max_cb58_len(32).max(74)),
+        Err(DataError::Cb58(error)) => {
+            assert_eq!(too_long(&error), text.len() > max_cb58_len(32), "{error}")
+        }
+        Err(DataError::HexLength { found }) => assert_eq!(found, text.len() - 2),
+        Err(_) => assert!(text.len() == 74 || text.len() <= max_cb58_len(32)),
+    }
+    if parse_hash(&text).is_some() {
+        assert_eq!(text.len(), 66);
+    }
+
+    // Through the envelope: the reply to over-long text is a short error, never a reply that
+    // grows with the text.
+    let backend = single_chain();
+    for (method, member) in [
+        ("timestampvm.getBlock", "id"),
+        ("timestampvm.proposeBlock", "data"),
+        ("timestampvm.getProof", "data"),
+    ] {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": {member: text}});
+        let body = serde_json::to_vec(&body).expect("JSON of a string");
+        let reply = block_on(stampvm::api::methods::handle_body(&backend, &body))
+            .expect("a request with an id is answered");
+        check_reply(&reply);
+        if text.len() > 100 {
+            assert!(
+                reply.len() < 1024,
+                "{method}: a {} byte reply to long text",
+                reply.len()
+            );
+        }
+    }
+    let spent = started.elapsed();
+    assert!(
+        spent < TEXT_WORK_BOUND,
+        "{} characters took {spent:?}",
+        text.len()
+    );
+}
+
 /// Runs a future that never waits on I/O (the in-memory backend answers at once) to completion.
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
@@ -585,6 +685,21 @@ mod regressions {
         merkle(&[]);
         merkle(&[0, 0]);
         merkle(&[1, 43, 5, 6, 7]);
+        text_decoders(b"");
+        text_decoders(b"\x31\x00\x00tGas3T58KzdjcJ2iKSyiYsWiqYctRXaPTqBCA11BqEkNg8kPc");
+        text_decoders(b"\x4a\x00\x000x8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941cc82d1c2");
+    }
+
+    /// The audit's attack (issue 13): a 300,000-character ID, and the longest text a body can
+    /// carry, in CB58's alphabet, as hex, and as multi-byte characters.
+    #[test]
+    fn long_text_is_refused_within_the_work_bound() {
+        let length = |n: usize| (n as u32).to_le_bytes()[..3].to_vec();
+        text_decoders(&[length(300_000), b"2".to_vec()].concat());
+        text_decoders(&[length(LONGEST_TEXT), b"z".to_vec()].concat());
+        text_decoders(&[length(LONGEST_TEXT), b"0x00".to_vec()].concat());
+        text_decoders(&[length(LONGEST_TEXT), "NodeID-é".as_bytes().to_vec()].concat());
+        text_decoders(&[length(51), b"1".to_vec()].concat());
     }
 
     /// batched.rs's layout vector: payloads SHA-256(0x01), SHA-256(0x02) on parent 09…09,

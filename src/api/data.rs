@@ -86,21 +86,16 @@ pub enum DataError {
 
 /// Parses a payload in either accepted form: `0x` + 72 hex digits with a valid checksum, or CB58
 /// of exactly 32 bytes. CB58's alphabet has no `0`, so the prefix decides the form unambiguously.
+/// Either form is checked for length before anything is decoded, so the work is bounded by a
+/// constant however long the text is.
 pub fn parse_payload(text: &str) -> Result<[u8; PAYLOAD_LEN], DataError> {
     if text.is_empty() {
         return Err(DataError::Empty);
     }
     match text.strip_prefix(HEX_PREFIX) {
         Some(digits) => parse_hex_checksummed(digits),
-        None => {
-            let bytes = cb58_decode(text)?;
-            <[u8; PAYLOAD_LEN]>::try_from(bytes.as_slice()).map_err(|_| {
-                DataError::Cb58(Cb58Error::Length {
-                    expected: PAYLOAD_LEN,
-                    found: bytes.len(),
-                })
-            })
-        }
+        // Refused unread past 50 characters: base58 decoding is quadratic in the text's length.
+        None => Ok(cb58_decode::<PAYLOAD_LEN>(text)?),
     }
 }
 
@@ -200,6 +195,20 @@ mod tests {
         assert_eq!(parse_payload(&not_hex), Err(DataError::NotHex));
         assert_eq!(parse_payload(""), Err(DataError::Empty));
         assert_eq!(parse_payload("0x"), Err(DataError::HexLength { found: 0 }));
+        // Over-long text is refused by its length alone, in both forms.
+        let long_hex = format!("0x{}", "0".repeat(2_000_000));
+        assert_eq!(
+            parse_payload(&long_hex),
+            Err(DataError::HexLength { found: 2_000_000 })
+        );
+        assert!(matches!(
+            parse_payload(&"2".repeat(2_000_000)),
+            Err(DataError::Cb58(Cb58Error::TooLong {
+                max: 50,
+                found: 2_000_000,
+                ..
+            }))
+        ));
         // A multi-byte character must not split a byte boundary or panic.
         let wide = format!("0x{}é", "0".repeat(70));
         assert!(parse_payload(&wide).is_err());

@@ -5,13 +5,18 @@
 //! so the details matter: error objects always carry `code`, `message` and `data`; the first
 //! letter after the dot is upper-cased before lookup (and an upper-case one is refused); `id`
 //! comes back as sent; replies are compact JSON with Go's HTML escaping and one trailing `\n`.
-//! Beyond Go, a body may be a batch (array), as JSON-RPC 2.0 allows.
+//! Beyond Go, a body may be a batch (array), as JSON-RPC 2.0 allows, within two limits that keep
+//! a request's cost a constant rather than a multiple of its size: at most
+//! [`MAX_BATCH_ENTRIES`] entries, and entries stop being run once the replies reach
+//! [`MAX_BATCH_REPLY_BYTES`] (README "JSON-RPC reference").
 //!
 //! This module knows nothing of the methods themselves: [`crate::api::methods`] dispatches.
 
 use crate::api::backend::BackendError;
+use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
+use std::fmt;
 
 /// gorilla `E_PARSE`: the body (or a batch element) is not a request object.
 pub const PARSE_ERROR: i64 = -32700;
@@ -25,6 +30,24 @@ pub const SERVER_ERROR: i64 = -32000;
 pub const NOT_YET_ACCEPTED: i64 = -32001;
 /// `getProof`: this node has never taken the payload (or refused it).
 pub const UNKNOWN_PAYLOAD: i64 = -32002;
+/// A batch entry that was not run because the batch's replies already reached
+/// [`MAX_BATCH_REPLY_BYTES`]: nothing happened, send it again. A code of its own, from the same
+/// server range, so a client can tell "resend" from a failure of the call itself.
+pub const BATCH_REPLY_FULL: i64 = -32003;
+
+/// Most entries in one batch; a larger batch is refused whole with [`INVALID_REQUEST`], before any
+/// entry runs. A 2 MiB body holds a million tiny entries (`[1,1,…]`), each owed a ~200-byte error:
+/// answering them all took 31 s and ~1 GB. A thousand is more than clients batch (a thousand
+/// `getBlockByHeight` calls fetch a thousand blocks); `proposeBatch` takes many payloads in one
+/// entry.
+pub const MAX_BATCH_ENTRIES: usize = 1000;
+
+/// Reply bytes after which a batch's remaining entries are not run but answered with
+/// [`BATCH_REPLY_FULL`]. The entry that crosses the line is answered in full, so a batch's reply
+/// stays under this plus one reply (the largest, a static `encode` padded to 2 MiB, is ~4 MiB).
+/// Twice the request body limit: a thousand `getBlock` replies take ~350 KB, a thousand proofs
+/// on a batched chain ~1 MB.
+pub const MAX_BATCH_REPLY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Every JSON-RPC error we send. Where Go has the error, the text is the Go reference's, word
 /// for word, because clients match on them (shared/spec/vectors.md 3.3); the errors of methods
@@ -39,6 +62,11 @@ pub enum RpcError {
     InvalidVersion { request: String },
     #[error("invalid request: empty batch")]
     EmptyBatch,
+    #[error("invalid request: batch of {found} entries, over the limit of {MAX_BATCH_ENTRIES}")]
+    BatchTooLarge { found: usize },
+    /// Not run: the batch's replies already reached [`MAX_BATCH_REPLY_BYTES`].
+    #[error("not run: the batch's replies reached the limit of {MAX_BATCH_REPLY_BYTES} bytes; send this request again")]
+    BatchReplyFull,
     #[error("method must start with a non-uppercase letter")]
     UppercaseMethod,
     /// The name (after upper-casing) is not `service.Method`.
@@ -52,6 +80,11 @@ pub enum RpcError {
     BadParams,
     #[error("couldn't get block from database. Does it exist?")]
     UnknownBlock,
+    /// A block ID longer than any CB58 ID, refused before decoding (base58 decoding is quadratic
+    /// in the length). Ours: Go says [`RpcError::BadParams`] for every malformed ID, after
+    /// decoding it, which took seconds for a 100,000-character one.
+    #[error("id is {found} bytes long, longer than any CB58 block ID ({max} characters)")]
+    IdTooLong { found: usize, max: usize },
     #[error("data must be hex representation of 32 bytes")]
     BadData,
     #[error("no accepted block at height {0}")]
@@ -74,7 +107,10 @@ impl RpcError {
     pub fn code(&self) -> i64 {
         match self {
             RpcError::Parse(_) => PARSE_ERROR,
-            RpcError::InvalidVersion { .. } | RpcError::EmptyBatch => INVALID_REQUEST,
+            RpcError::InvalidVersion { .. }
+            | RpcError::EmptyBatch
+            | RpcError::BatchTooLarge { .. } => INVALID_REQUEST,
+            RpcError::BatchReplyFull => BATCH_REPLY_FULL,
             RpcError::NotYetAccepted(_) => NOT_YET_ACCEPTED,
             RpcError::UnknownPayload(_) => UNKNOWN_PAYLOAD,
             _ => SERVER_ERROR,
@@ -84,7 +120,10 @@ impl RpcError {
     /// Errors about the body itself are answered even without an `id`: the sender may not have
     /// meant a notification, and we cannot tell. Everything else follows the notification rule.
     fn replied_without_id(&self) -> bool {
-        matches!(self, RpcError::Parse(_) | RpcError::EmptyBatch)
+        matches!(
+            self,
+            RpcError::Parse(_) | RpcError::EmptyBatch | RpcError::BatchTooLarge { .. }
+        )
     }
 
     /// The `data` member as raw JSON; `None` is sent as `null`.
@@ -140,10 +179,48 @@ pub(crate) fn parse_body(body: &[u8]) -> Body<'_> {
     if !top.get().starts_with('[') {
         return Body::Single(parse_entry(top));
     }
-    match serde_json::from_str::<Vec<&RawValue>>(top.get()) {
-        Ok(items) if items.is_empty() => Body::Single(refused(RpcError::EmptyBatch)),
-        Ok(items) => Body::Batch(items.into_iter().map(parse_entry).collect()),
+    match serde_json::from_str::<BatchItems<'_>>(top.get()) {
+        Ok(batch) if batch.total == 0 => Body::Single(refused(RpcError::EmptyBatch)),
+        Ok(batch) if batch.total > MAX_BATCH_ENTRIES => {
+            Body::Single(refused(RpcError::BatchTooLarge { found: batch.total }))
+        }
+        Ok(batch) => Body::Batch(batch.items.into_iter().map(parse_entry).collect()),
         Err(error) => Body::Single(refused(RpcError::Parse(error.to_string()))),
+    }
+}
+
+/// A batch's elements: the first [`MAX_BATCH_ENTRIES`] kept (borrowed from the body), the rest
+/// only counted, so a million-entry body costs no memory before it is refused.
+struct BatchItems<'a> {
+    items: Vec<&'a RawValue>,
+    total: usize,
+}
+
+impl<'de> Deserialize<'de> for BatchItems<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Items;
+        impl<'de> Visitor<'de> for Items {
+            type Value = BatchItems<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON-RPC batch (an array)")
+            }
+
+            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+                let mut batch = BatchItems {
+                    items: Vec::new(),
+                    total: 0,
+                };
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    batch.total += 1;
+                    if batch.items.len() < MAX_BATCH_ENTRIES {
+                        batch.items.push(item);
+                    }
+                }
+                Ok(batch)
+            }
+        }
+        deserializer.deserialize_seq(Items)
     }
 }
 
@@ -339,26 +416,68 @@ pub(crate) fn encode_reply(
     Some(serde_json::to_string(&reply).unwrap_or_else(|_| UNENCODABLE.to_owned()))
 }
 
-/// The HTTP body for the replies of a body: `None` if none are owed; otherwise the single reply
-/// or the batch array, with Go's HTML escaping and the trailing newline of Go's encoder.
-pub(crate) fn finish(replies: Vec<String>, batch: bool) -> Option<Vec<u8>> {
-    if replies.is_empty() {
-        return None;
+/// The reply to a body, built one entry at a time: each reply is escaped straight into the body,
+/// so a batch's replies are held once, and a batch stops running entries once its replies reach
+/// [`MAX_BATCH_REPLY_BYTES`] ([`Replies::has_room`]).
+pub(crate) struct Replies {
+    /// The body so far, Go-escaped; for a batch it starts with `[`.
+    out: String,
+    batch: bool,
+    owed: usize,
+}
+
+impl Replies {
+    /// For a single request (`batch` false) or a batch's replies.
+    pub(crate) fn new(batch: bool) -> Replies {
+        Replies {
+            out: String::new(),
+            batch,
+            owed: 0,
+        }
     }
-    let joined = if batch {
-        format!("[{}]", replies.join(","))
-    } else {
-        replies.concat()
-    };
-    let mut out = escape_like_go(&joined);
-    out.push('\n');
-    Some(out.into_bytes())
+
+    /// Whether the next entry may run. Once a batch's replies have reached
+    /// [`MAX_BATCH_REPLY_BYTES`], the rest get [`not_run`] instead.
+    pub(crate) fn has_room(&self) -> bool {
+        !self.batch || self.out.len() < MAX_BATCH_REPLY_BYTES
+    }
+
+    /// Adds one entry's reply; `None` (a notification) adds nothing.
+    pub(crate) fn push(&mut self, reply: Option<String>) {
+        let Some(reply) = reply else {
+            return;
+        };
+        if self.batch {
+            self.out.push(if self.owed == 0 { '[' } else { ',' });
+        }
+        self.owed += 1;
+        escape_like_go(&reply, &mut self.out);
+    }
+
+    /// The HTTP body: `None` if no reply is owed; otherwise the single reply or the batch array,
+    /// with the trailing newline of Go's encoder.
+    pub(crate) fn finish(mut self) -> Option<Vec<u8>> {
+        if self.out.is_empty() {
+            return None;
+        }
+        if self.batch {
+            self.out.push(']');
+        }
+        self.out.push('\n');
+        Some(self.out.into_bytes())
+    }
+}
+
+/// The reply owed to a batch entry left unrun because the batch's replies are full (nothing for
+/// a notification, which is not run either).
+pub(crate) fn not_run(entry: &Entry<'_>) -> Option<String> {
+    encode_reply(entry.id, &Err(RpcError::BatchReplyFull))
 }
 
 /// Go's encoder writes `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes. In JSON text these
 /// characters can only occur inside strings, so replacing them everywhere is exact.
-fn escape_like_go(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
+fn escape_like_go(json: &str, out: &mut String) {
+    out.reserve(json.len());
     for c in json.chars() {
         match c {
             '<' => out.push_str("\\u003c"),
@@ -369,7 +488,6 @@ fn escape_like_go(json: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Valid JSON without the whitespace between tokens, as Go re-encodes a `json.RawMessage`.

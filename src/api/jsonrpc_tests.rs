@@ -17,6 +17,13 @@ fn error_of(entry: &Entry<'_>) -> RpcError {
     }
 }
 
+/// The HTTP body for `replies`, pushed in order.
+fn finish(replies: Vec<String>, batch: bool) -> Option<Vec<u8>> {
+    let mut body = Replies::new(batch);
+    replies.into_iter().for_each(|reply| body.push(Some(reply)));
+    body.finish()
+}
+
 fn reply(id: Option<&str>, outcome: Result<&str, RpcError>) -> Option<String> {
     let id = id.map(|text| RawValue::from_string(text.to_owned()).unwrap());
     let outcome = outcome.map(|text| RawValue::from_string(text.to_owned()).unwrap());
@@ -174,6 +181,75 @@ fn batches_and_their_edges() {
     );
     assert_eq!(finish(vec!["{}".into()], false).unwrap(), b"{}\n");
     assert_eq!(finish(Vec::new(), true), None);
+    // Only notifications in a batch: nothing owed, an empty 200.
+    let mut notifications = Replies::new(true);
+    notifications.push(None);
+    notifications.push(None);
+    assert_eq!(notifications.finish(), None);
+}
+
+/// A batch of exactly [`MAX_BATCH_ENTRIES`] is parsed; one more is refused whole, as one error
+/// that is owed even without ids, and refusing it keeps none of its entries.
+#[test]
+fn batch_entries_are_capped() {
+    let batch = |n: usize| format!("[{}]", vec!["1"; n].join(","));
+    match parse_body(batch(MAX_BATCH_ENTRIES).as_bytes()) {
+        Body::Batch(entries) => assert_eq!(entries.len(), MAX_BATCH_ENTRIES),
+        Body::Single(_) => panic!("a batch at the limit is served"),
+    }
+    let over = batch(MAX_BATCH_ENTRIES + 1);
+    let error = error_of(&single(&over));
+    assert_eq!(
+        error,
+        RpcError::BatchTooLarge {
+            found: MAX_BATCH_ENTRIES + 1
+        }
+    );
+    assert_eq!(
+        reply(None, Err(error)).unwrap(),
+        r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"invalid request: batch of 1001 entries, over the limit of 1000","data":null},"id":null}"#
+    );
+    // The audit's body: 2 MiB of `[1,1,…]`, a million entries, counted without being kept.
+    let huge = batch(1_048_575);
+    assert_eq!(
+        error_of(&single(&huge)),
+        RpcError::BatchTooLarge { found: 1_048_575 }
+    );
+    // A syntax error anywhere in an over-long batch is still a parse error.
+    let broken = format!("{},]", &over[..over.len() - 1]);
+    assert!(matches!(error_of(&single(&broken)), RpcError::Parse(_)));
+}
+
+/// Replies stop being run once a batch's body reaches [`MAX_BATCH_REPLY_BYTES`]: the entry that
+/// crosses the line is kept whole, and the body never exceeds the limit plus one reply.
+#[test]
+fn batch_replies_are_capped() {
+    let big = format!(r#"{{"x":"{}"}}"#, "a".repeat(100_000));
+    let mut replies = Replies::new(true);
+    let mut run = 0;
+    while replies.has_room() {
+        replies.push(Some(big.clone()));
+        run += 1;
+    }
+    assert_eq!(run, MAX_BATCH_REPLY_BYTES.div_ceil(big.len() + 1));
+    let entry = single(r#"{"jsonrpc":"2.0","method":"a.b","id":"late"}"#);
+    let refusal = not_run(&entry).unwrap();
+    assert_eq!(
+        refusal,
+        r#"{"jsonrpc":"2.0","error":{"code":-32003,"message":"not run: the batch's replies reached the limit of 4194304 bytes; send this request again","data":null},"id":"late"}"#
+    );
+    replies.push(Some(refusal));
+    let body = replies.finish().unwrap();
+    assert!(body.len() < MAX_BATCH_REPLY_BYTES + big.len() + 300);
+    let parsed: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(parsed.len(), run + 1);
+    // A notification left unrun is owed nothing.
+    let notification = single(r#"{"jsonrpc":"2.0","method":"a.b"}"#);
+    assert_eq!(not_run(&notification), None);
+    // A single request is never cut: only batches have the limit.
+    let mut single_reply = Replies::new(false);
+    single_reply.push(Some(format!(r#""{}""#, "a".repeat(MAX_BATCH_REPLY_BYTES))));
+    assert!(single_reply.has_room());
 }
 
 #[test]

@@ -12,9 +12,9 @@ pub use batched::MAX_PROPOSE_BATCH;
 
 use super::backend::{Backend, BackendError, BlockView, ProposeError};
 use super::data::{format_payload, parse_payload, Encoding};
-use super::jsonrpc::{self, Body, Call, Entry, RpcError};
+use super::jsonrpc::{self, Body, Call, Entry, Replies, RpcError};
 use super::proof_json::format_hash;
-use crate::chain::{self, Id};
+use crate::chain::{self, Cb58Error, Id};
 use crate::metrics::{JSONRPC_REQUESTS_TOTAL, LABEL_METHOD, LABEL_OUTCOME};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -29,19 +29,32 @@ pub const SERVICE: &str = "timestampvm";
 pub async fn handle_body<B: Backend>(backend: &B, body: &[u8]) -> Option<Vec<u8>> {
     match jsonrpc::parse_body(body) {
         Body::Single(entry) => {
-            let reply = run(backend, entry).await;
-            jsonrpc::finish(reply.into_iter().collect(), false)
+            let mut replies = Replies::new(false);
+            replies.push(run(backend, entry).await);
+            replies.finish()
         }
         Body::Batch(entries) => {
             // In order, one after another: a batch of proposals lands in the mempool in the
-            // order the client wrote it.
-            let mut replies = Vec::with_capacity(entries.len());
+            // order the client wrote it. Once the replies are full, the rest are not run.
+            let mut replies = Replies::new(true);
             for entry in entries {
-                replies.extend(run(backend, entry).await);
+                let reply = match replies.has_room() {
+                    true => run(backend, entry).await,
+                    false => not_run(&entry),
+                };
+                replies.push(reply);
             }
-            jsonrpc::finish(replies, true)
+            replies.finish()
         }
     }
+}
+
+/// An entry left unrun (the batch's replies are full), counted as an error of its method.
+fn not_run(entry: &Entry<'_>) -> Option<String> {
+    let method = entry.call.as_ref().map_or(UNKNOWN_METHOD, method_label);
+    metrics::counter!(JSONRPC_REQUESTS_TOTAL, LABEL_METHOD => method, LABEL_OUTCOME => "error")
+        .increment(1);
+    jsonrpc::not_run(entry)
 }
 
 /// Runs one entry (also a notification: its side effects happen, its reply is dropped), and
@@ -283,7 +296,11 @@ async fn get_block<B: Backend>(backend: &B, args: GetBlockArgs) -> Result<BlockR
     let view = match args.id {
         None => backend.last_accepted().await?,
         Some(text) => {
-            let id: Id = text.parse().map_err(|_| RpcError::BadParams)?;
+            let id: Id = text.parse().map_err(|error| match error {
+                // A clear answer for what cannot be an ID at all; Go's for the rest.
+                Cb58Error::TooLong { max, found, .. } => RpcError::IdTooLong { found, max },
+                _ => RpcError::BadParams,
+            })?;
             backend.block(id).await?.ok_or(RpcError::UnknownBlock)?
         }
     };

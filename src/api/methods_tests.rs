@@ -210,6 +210,78 @@ async fn error_vectors() {
     .await;
 }
 
+/// An ID longer than any CB58 ID (50 characters) is refused by its length, with an error saying
+/// so; at 50 characters and below, IDs are decoded as before (Go's error for a malformed one).
+#[tokio::test]
+async fn over_long_ids_are_refused_unread() {
+    let backend = MemoryBackend::single();
+    let long = format!(r#"{{"id":"{}"}}"#, "2".repeat(300_000));
+    check(
+        &backend,
+        &request("timestampvm.getBlock", &long, "1"),
+        &error_reply(
+            -32000,
+            "id is 300000 bytes long, longer than any CB58 block ID (50 characters)",
+            "1",
+        ),
+    )
+    .await;
+    let fifty = format!(r#"{{"id":"{}"}}"#, "1".repeat(50));
+    check(
+        &backend,
+        &request("timestampvm.getBlock", &fifty, "2"),
+        &error_reply(-32000, BAD_PARAMS, "2"),
+    )
+    .await;
+    // Over-long payload text (either form) is bad data, as any other.
+    for data in ["2".repeat(300_000), format!("0x{}", "0".repeat(300_000))] {
+        let params = format!(r#"{{"data":"{data}"}}"#);
+        check(
+            &backend,
+            &request("timestampvm.proposeBlock", &params, "3"),
+            &error_reply(-32000, "data must be hex representation of 32 bytes", "3"),
+        )
+        .await;
+    }
+}
+
+/// Once a batch's replies pass [`jsonrpc::MAX_BATCH_REPLY_BYTES`], the remaining entries are not
+/// run: each gets the -32003 "send again" error, and their proposals do not happen.
+#[tokio::test]
+async fn a_full_batch_reply_stops_running_entries() {
+    let backend = MemoryBackend::genesis_only();
+    // 16,384 empty items: ~50 KB of request, ~1.5 MB of item refusals in the reply.
+    let junk = format!(
+        r#"{{"data":[{}]}}"#,
+        vec![r#""""#; MAX_PROPOSE_BATCH].join(",")
+    );
+    let junk = request("timestampvm.proposeBatch", &junk, "0");
+    let late = format!(r#"{{"data":"{MANUSCRIPT_HEX}"}}"#);
+    let late = request("timestampvm.proposeBlock", &late, r#""late""#);
+    let body = format!("[{junk},{junk},{junk},{junk},{late}]");
+    let reply = handle_body(&backend, body.as_bytes()).await.unwrap();
+    assert!(
+        reply.len() < jsonrpc::MAX_BATCH_REPLY_BYTES + 2_000_000,
+        "{} bytes",
+        reply.len()
+    );
+    let replies: Vec<serde_json::Value> = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(replies.len(), 5);
+    let ran = replies.iter().filter(|r| r.get("result").is_some()).count();
+    assert_eq!(ran, 3, "three junk entries fill the reply past 4 MiB");
+    let full = serde_json::json!({"code": -32003, "message": RpcError::BatchReplyFull.to_string(), "data": null});
+    assert_eq!(replies[3]["error"], full);
+    assert_eq!(
+        (&replies[4]["error"], &replies[4]["id"]),
+        (&full, &serde_json::json!("late"))
+    );
+    assert_eq!(
+        backend.mempool().len(),
+        0,
+        "an entry not run proposed nothing"
+    );
+}
+
 #[tokio::test]
 async fn notifications_run_but_get_no_reply() {
     let backend = MemoryBackend::genesis_only();

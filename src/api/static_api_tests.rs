@@ -396,3 +396,30 @@ async fn served_through_the_json_rpc_api_trait() {
     ));
     assert_eq!(String::from_utf8(reply).unwrap(), format!("{expected}\n"));
 }
+
+/// A batch of padded `encode` calls: each ~100-byte entry asks for a ~4 MiB reply. Without a
+/// limit, a 2 MiB body of them would build ~80 GB; the replies stop at the batch limit, the rest
+/// of the entries are answered "not run".
+#[test]
+fn a_batch_of_padded_encodes_stops_at_the_reply_limit() {
+    let entry = request(
+        "timestampvm.encode",
+        &format!(r#"{{"data":"x","length":{MAX_LENGTH}}}"#),
+    );
+    let body = format!("[{}]", vec![entry; 20].join(","));
+    let reply = answer_body(body.as_bytes()).unwrap();
+    // One padded reply is 2 + 2 * (MAX_LENGTH + 4) hex characters plus its envelope.
+    let one = 2 * (MAX_LENGTH + 4) + 100;
+    assert!(
+        reply.len() < jsonrpc::MAX_BATCH_REPLY_BYTES + one,
+        "{} bytes",
+        reply.len()
+    );
+    let replies: Vec<serde_json::Value> = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(replies.len(), 20);
+    let ran = replies.iter().filter(|r| r.get("result").is_some()).count();
+    assert_eq!(ran, 1, "a 4 MiB reply fills the batch alone");
+    assert!(replies[1..]
+        .iter()
+        .all(|r| r["error"]["code"] == jsonrpc::BATCH_REPLY_FULL));
+}

@@ -12,25 +12,34 @@
 //! 41 every HTTP/2 one, with `Handle` and a per-request Writer/Reader server
 //! ([`crate::host::http_callbacks`]). The plugin's headers are merged into the node's preset ones
 //! up to 39 and replace them from 40. Responses are buffered whole.
+//!
+//! Limits ([`GATEWAY_LIMITS`]): request bodies are buffered before forwarding, so they are held to
+//! the plugin API's own limit ([`MAX_BODY_BYTES`], 413 beyond) and must arrive within 30 s (408);
+//! connections are capped, and one without a request in progress is closed after 30 s, which
+//! bounds slow headers ([`crate::http_server`]).
 
 use super::go_http::{build_response, element, header_elements, node_headers, request_target};
 use super::http_callbacks::call_handle;
+use crate::api::http::MAX_BODY_BYTES;
 use crate::chain::id::{Id, NodeId};
+use crate::http_server::{self, ServerLimits};
 use crate::rpc::pb::http::{self as pb, http_client::HttpClient};
 use crate::rpc::protocol::{ExtraHandlerRpc, Profile};
 use crate::rpc::transport;
 use crate::shutdown::Shutdown;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode, Version};
 use axum::response::Response;
-use axum::serve::ListenerExt;
 use axum::Router;
+use http_body_util::BodyExt;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
@@ -43,6 +52,32 @@ pub const HTTP2_CHAIN_HEADER: &str = "chain-id";
 
 /// The node's answer to every chain request before the chain reaches NORMAL_OP.
 pub const NOT_BOOTSTRAPPED: &str = "API call rejected because chain is not done bootstrapping";
+
+/// What the gateway allows a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GatewayLimits {
+    /// Connections and their timeout for a connection with no request in progress.
+    pub server: ServerLimits,
+    /// The largest request body; beyond it, 413 (after reading and dropping at most as much
+    /// again, see `read_body`).
+    pub max_body_bytes: usize,
+    /// How long a request body may take to arrive once its headers have; beyond it, 408.
+    pub body_read_timeout: Duration,
+}
+
+/// The gateway's limits unless a test says otherwise. The body limit is the plugin API's own
+/// (2 MiB): a body is buffered whole before forwarding, and nothing larger is answered anyway.
+/// The timeouts are AvalancheGo's defaults (`http-read-header-timeout`, `http-read-timeout`:
+/// 30 s). 512 connections keep the dev node within a default descriptor limit (1024) with room
+/// for its gRPC sockets.
+pub const GATEWAY_LIMITS: GatewayLimits = GatewayLimits {
+    server: ServerLimits {
+        max_connections: 512,
+        idle_timeout: Duration::from_secs(30),
+    },
+    max_body_bytes: MAX_BODY_BYTES,
+    body_read_timeout: Duration::from_secs(30),
+};
 
 /// Why the gateway could not start, serve, or mount a handler.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +107,10 @@ enum RequestError {
     NotReady,
     #[error("reading the request body: {0}")]
     Body(axum::Error),
+    #[error("request body larger than the limit of {0} bytes")]
+    BodyTooLarge(usize),
+    #[error("reading the request body: not complete within {0:?}")]
+    BodyTimeout(Duration),
     #[error("{}", .0.message())]
     Rpc(tonic::Status),
 }
@@ -81,6 +120,8 @@ impl RequestError {
         match self {
             RequestError::NotFound => StatusCode::NOT_FOUND,
             RequestError::EmptyRouteHeader(_) | RequestError::Body(_) => StatusCode::BAD_REQUEST,
+            RequestError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             RequestError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             RequestError::Rpc(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -102,6 +143,7 @@ struct Routes {
     /// CB58 encoding per request was ~1% of the host's CPU under load.
     node_id: String,
     profile: Profile,
+    limits: GatewayLimits,
     table: RwLock<Table>,
     forwarded: ForwardCounters,
 }
@@ -158,12 +200,24 @@ impl Gateway {
         node_id: NodeId,
         profile: Profile,
     ) -> std::io::Result<Gateway> {
+        Gateway::bind_with(addr, node_id, profile, GATEWAY_LIMITS).await
+    }
+
+    /// [`Gateway::bind_as`] with `limits` instead of [`GATEWAY_LIMITS`] (tests use short
+    /// timeouts, or a larger body limit to reach a plugin's own).
+    pub async fn bind_with(
+        addr: SocketAddr,
+        node_id: NodeId,
+        profile: Profile,
+        limits: GatewayLimits,
+    ) -> std::io::Result<Gateway> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         Ok(Gateway {
             routes: Arc::new(Routes {
                 node_id: node_id.to_string(),
                 profile,
+                limits,
                 table: RwLock::new(Table::default()),
                 forwarded: ForwardCounters::default(),
             }),
@@ -257,9 +311,9 @@ impl Gateway {
         self.routes.write().mount(Mount::Vm(vm_id), Vec::new());
     }
 
-    /// Serves HTTP/1.1 and h2c (prior knowledge) until `shutdown` fires, then drains open
-    /// connections (a plugin call that never returns holds shutdown up: abort the task then).
-    /// Only one call serves; later ones return [`GatewayError::AlreadyServing`].
+    /// Serves HTTP/1.1 and h2c (prior knowledge) within its limits until `shutdown` fires, then
+    /// drains open connections (a plugin call that never returns holds shutdown up: abort the
+    /// task then). Only one call serves; later ones return [`GatewayError::AlreadyServing`].
     pub async fn serve(&self, shutdown: Shutdown) -> Result<(), GatewayError> {
         let listener = self
             .listener
@@ -267,19 +321,12 @@ impl Gateway {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
             .ok_or(GatewayError::AlreadyServing)?;
-        let listener = listener.tap_io(|stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "TCP_NODELAY not set on an HTTP connection");
-            }
-        });
         let app = Router::new()
             .fallback(route)
-            .with_state(self.routes.clone())
-            .into_make_service_with_connect_info::<SocketAddr>();
-        tracing::debug!(addr = %self.local_addr, "HTTP gateway serving");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { shutdown.wait().await })
-            .await?;
+            .with_state(self.routes.clone());
+        let limits = self.routes.limits;
+        tracing::debug!(addr = %self.local_addr, ?limits, "HTTP gateway serving");
+        http_server::serve(listener, app, limits.server, shutdown).await;
         Ok(())
     }
 
@@ -433,9 +480,7 @@ impl Routes {
         remote: SocketAddr,
     ) -> Result<Response, RequestError> {
         let mut client = self.resolve(&parts)?;
-        let body = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .map_err(RequestError::Body)?;
+        let body = read_body(&parts, body, self.limits).await?;
         let rpc = self.rpc_for(&parts);
         let name = match rpc {
             Rpc::Handle => "Handle",
@@ -513,6 +558,57 @@ async fn route(
     };
     tracing::debug!(%method, %uri, status = response.status().as_u16(), "gateway request");
     response
+}
+
+/// The whole request body, within the limits' size and time. Past the size limit, the rest of
+/// the body is read and dropped up to as much again, so a client that sent a little too much
+/// still reads its 413 on a clean connection (closing on unread data makes the kernel reset it,
+/// and the client may see only that); beyond that, or with a declared length beyond that, the
+/// 413 comes at once and hyper closes the connection rather than read further. Memory stays
+/// within the limit either way.
+async fn read_body(
+    parts: &Parts,
+    body: Body,
+    limits: GatewayLimits,
+) -> Result<Bytes, RequestError> {
+    let max = limits.max_body_bytes;
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > 2 * max as u64) {
+        return Err(RequestError::BodyTooLarge(max));
+    }
+    let capacity = declared.map_or(0, |length| length.min(max as u64) as usize);
+    tokio::time::timeout(limits.body_read_timeout, collect_body(body, max, capacity))
+        .await
+        .map_err(|_| RequestError::BodyTimeout(limits.body_read_timeout))?
+}
+
+/// Collects at most `max` bytes; past them, drops up to `max` more before refusing.
+async fn collect_body(mut body: Body, max: usize, capacity: usize) -> Result<Bytes, RequestError> {
+    let mut kept = Vec::with_capacity(capacity);
+    let mut dropped: Option<usize> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(RequestError::Body)?.into_data() else {
+            continue; // trailers
+        };
+        match &mut dropped {
+            None if kept.len() + data.len() <= max => kept.extend_from_slice(&data),
+            None => {
+                dropped = Some(kept.len() + data.len());
+                kept = Vec::new();
+            }
+            Some(total) => *total += data.len(),
+        }
+        if dropped.is_some_and(|total| total > 2 * max) {
+            break;
+        }
+    }
+    match dropped {
+        None => Ok(Bytes::from(kept)),
+        Some(_) => Err(RequestError::BodyTooLarge(max)),
+    }
 }
 
 /// Reads a routing header (`Avalanche-Api-Route`, or `chain-id` at 41): an empty value is a

@@ -22,6 +22,7 @@ use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, Promet
 
 pub use consistency::{check_families, Inconsistency};
 
+use crate::http_server::{self, ServerLimits};
 use crate::rpc::pb::io::prometheus::client::{Metric, MetricFamily};
 use crate::shutdown::Shutdown;
 
@@ -304,8 +305,18 @@ impl Metrics {
     }
 }
 
+/// What the scrape endpoint allows: a scrape is one small request answered at once, and a
+/// Prometheus server keeps one connection per target, so a few connections and a short timeout
+/// serve every real scraper. Without them, 200 half-sent requests held 200 descriptors, out of the
+/// budget RocksDB shares.
+pub const SCRAPE_LIMITS: ServerLimits = ServerLimits {
+    max_connections: 16,
+    idle_timeout: Duration::from_secs(5),
+};
+
 /// Serves `GET /metrics` (the text exposition) on `addr` until `shutdown` fires, for scraping the
-/// plugin directly rather than through the node. Returns the bound address (useful with port 0).
+/// plugin directly rather than through the node, within [`SCRAPE_LIMITS`]. Returns the bound
+/// address (useful with port 0).
 pub async fn serve_scrape(
     addr: SocketAddr,
     metrics: Metrics,
@@ -323,14 +334,12 @@ pub async fn serve_scrape(
             )
         }),
     );
-    tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { shutdown.wait().await })
-            .await;
-        if let Err(err) = served {
-            tracing::warn!(%err, "metrics scrape endpoint stopped");
-        }
-    });
+    tokio::spawn(http_server::serve(
+        listener,
+        router,
+        SCRAPE_LIMITS,
+        shutdown,
+    ));
     Ok(bound)
 }
 

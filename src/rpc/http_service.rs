@@ -216,7 +216,8 @@ impl<A: JsonRpcApi> Http for HttpService<A> {
 /// Starts an `http.HTTP` server on a fresh loopback port and returns its address, which goes
 /// to the node in a `Handler` (CreateHandlers, CreateStaticHandlers) or a
 /// `NewHTTPHandlerResponse` / `CreateHTTP2HandlerResponse`. The server runs until `shutdown`
-/// fires; message sizes are unlimited like the node's.
+/// fires; replies are unlimited like the node's, requests decoded within
+/// [`transport::MAX_DECODING_MESSAGE_BYTES`].
 pub async fn serve_http<A: JsonRpcApi>(
     api: A,
     profile: Profile,
@@ -224,7 +225,7 @@ pub async fn serve_http<A: JsonRpcApi>(
 ) -> std::io::Result<SocketAddr> {
     let (listener, addr) = transport::bind_loopback().await?;
     let service = HttpServer::new(HttpService::new(api, profile))
-        .max_decoding_message_size(usize::MAX)
+        .max_decoding_message_size(transport::MAX_DECODING_MESSAGE_BYTES)
         .max_encoding_message_size(usize::MAX);
     tokio::spawn(async move {
         let served = tonic::transport::Server::builder()

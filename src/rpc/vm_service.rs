@@ -11,6 +11,7 @@ use crate::rpc::convert;
 use crate::rpc::lifecycle::{Running, VmState};
 use crate::rpc::pb::vm::{self, vm_server::Vm};
 use crate::rpc::protocol::{ExtraHandlerRpc, PeerVersionLayout};
+use crate::rpc::transport;
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::{Request, Response, Status};
@@ -28,10 +29,11 @@ impl VmService {
         VmService { state }
     }
 
-    /// The tonic server for this service, with the node's (unlimited) message sizes.
+    /// The tonic server for this service: replies as large as they come (the node reads them
+    /// without a limit), requests within [`transport::MAX_DECODING_MESSAGE_BYTES`].
     pub fn into_server(self) -> vm::vm_server::VmServer<VmService> {
         vm::vm_server::VmServer::new(self)
-            .max_decoding_message_size(usize::MAX)
+            .max_decoding_message_size(transport::MAX_DECODING_MESSAGE_BYTES)
             .max_encoding_message_size(usize::MAX)
     }
 

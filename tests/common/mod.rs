@@ -8,7 +8,7 @@ pub mod dev;
 use serde_json::{json, Value};
 use stampvm::api::data::{format_payload, Encoding};
 use stampvm::chain::{Id, NodeId};
-use stampvm::host::gateway::Gateway;
+use stampvm::host::gateway::{Gateway, GatewayLimits};
 use stampvm::host::{
     ChainParams, ChainStart, LaunchOptions, Network, NodeServices, NodeServicesHandle,
     PluginProcess, VmClient,
@@ -211,6 +211,35 @@ impl TestNode {
             self.gateway.local_addr(),
             self.params.chain_id
         )
+    }
+
+    /// A second HTTP gateway of this node, on its own port, serving the same chain within
+    /// `limits` (e.g. short timeouts, or a body limit above the plugin's to reach its own).
+    pub async fn gateway_with(&self, limits: GatewayLimits) -> Gateway {
+        let gateway = Gateway::bind_with(
+            "127.0.0.1:0".parse().unwrap(),
+            self.node_id,
+            self.profile(),
+            limits,
+        )
+        .await
+        .expect("gateway binds");
+        let handlers = self
+            .started
+            .handlers
+            .iter()
+            .map(|h| (h.prefix.clone(), h.server_addr.clone()))
+            .collect();
+        gateway
+            .register_chain(
+                self.params.chain_id,
+                handlers,
+                self.started.http_handler_addr.clone(),
+            )
+            .expect("handlers mount");
+        gateway.set_ready(self.params.chain_id, true);
+        gateway.spawn(self.shutdown.clone());
+        gateway
     }
 
     /// One JSON-RPC call through the node's HTTP API; returns the whole reply object.
