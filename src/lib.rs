@@ -23,6 +23,7 @@
 //! - [`config`]: the chain config (the node's `config_bytes`), defaults and validation.
 //! - [`logging`]: stderr logs, level and format switched by the chain config at run time.
 //! - [`shutdown`]: the one stop signal every long-running task watches.
+//! - [`dir_lock`]: who is using a data directory (the dev lock, the holder of RocksDB's lock).
 //! - [`clock`]: the local clock in the unit block timestamps use.
 
 pub mod actors;
@@ -31,6 +32,7 @@ pub mod chain;
 pub mod clock;
 pub mod config;
 pub mod dev;
+pub mod dir_lock;
 pub mod host;
 pub mod logging;
 pub mod metrics;
