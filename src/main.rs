@@ -76,7 +76,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct DevArgs {
-    /// Directory for the chain's data; reused (and resumed) on the next start.
+    /// Directory for the chain's data; reused (and resumed) on the next start. One `stampvm
+    /// dev` at a time uses it (it is locked).
     #[arg(long, default_value = "stampvm-dev")]
     data_dir: PathBuf,
     /// Address of the HTTP API (the node's usual port): HOST:PORT, the host an IP address or a
@@ -88,11 +89,12 @@ struct DevArgs {
     /// chains"). A different genesis is a different chain.
     #[arg(long, default_value = "stampvm dev chain")]
     genesis: String,
-    /// Chain config JSON passed to the plugin as the node would (see README).
+    /// Chain config JSON passed to the plugin as the node would (see README); its `log-format`
+    /// and `log-level` set this command's own log too.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Where the plugin serves Prometheus metrics (`GET /metrics`); a `metrics-addr` in the
-    /// chain config wins.
+    /// chain config wins. A taken port is warned about, and the chain runs without them.
     #[arg(long, default_value = "127.0.0.1:9100", value_parser = listen_address)]
     metrics: std::net::SocketAddr,
     /// Serve no Prometheus endpoint.
