@@ -2,12 +2,12 @@
 //! directory), JSON with every key optional. Unknown keys and out-of-range values are refused at
 //! Initialize with a message naming the key, so a typo never silently falls back to a default.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::time::Duration;
 
 /// How verbose the plugin's log is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     Error,
@@ -30,7 +30,7 @@ impl LogLevel {
 }
 
 /// Log line format: human-readable text, or one JSON object per line for log shippers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Text,
@@ -45,8 +45,9 @@ pub const SINGLE_MEMTABLE_MB: u64 = 8;
 /// Default memtable budget (MiB) of a batched chain.
 pub const BATCHED_MEMTABLE_MB: u64 = 128;
 
-/// Every tunable of a running chain. `Default` gives the documented defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// Every tunable of a running chain. `Default` gives the documented defaults. It serializes to
+/// the chain config's own JSON ([`ChainConfig::to_json`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ChainConfig {
     /// How often the builder re-checks the mempool and tells the node a block can be built.
@@ -117,6 +118,12 @@ impl ChainConfig {
             serde_json::from_slice(bytes).map_err(|e| ConfigError::Json(e.to_string()))?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The config in force as chain config JSON, every key written out (`null`: the default
+    /// that depends on something else). For the log: a file with these bytes is the same config.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("plain fields and string keys always serialize")
     }
 
     /// The mempool's capacity on a chain of `format`: the configured one, but on a batched
@@ -244,6 +251,21 @@ mod tests {
         .is_ok());
         let err = ChainConfig::from_bytes(br#"{"log-level": "loud"}"#).unwrap_err();
         assert!(err.to_string().contains("unknown variant"), "{err}");
+    }
+
+    #[test]
+    fn the_logged_json_reads_back_as_the_same_config() {
+        let set = ChainConfig::from_bytes(
+            br#"{"log-format": "json", "log-level": "debug", "metrics-addr": "127.0.0.1:9100",
+                 "rocksdb-memtable-mb": 32, "rocksdb-sync-writes": false}"#,
+        )
+        .unwrap();
+        for config in [ChainConfig::default(), set] {
+            let json = config.to_json();
+            let object: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(object["build-interval-ms"], 1000, "kebab-case keys: {json}");
+            assert_eq!(ChainConfig::from_bytes(json.as_bytes()).unwrap(), config);
+        }
     }
 
     #[test]

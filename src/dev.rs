@@ -8,13 +8,21 @@
 //! [`DevNode`] is that node without the banner and the wait for Ctrl-C, for other commands that
 //! need a running chain (`stampvm bench`).
 //!
+//! Before anything is bound or launched, the dev node locks its data directory
+//! ([`crate::dir_lock`]): a second `stampvm dev` on it stops at once, naming the first. The
+//! plugin logs in the dev process's format (`GRPC_STAMPVM_LOG_FORMAT`, [`DevOptions::log_format`]).
+//! The Prometheus endpoint it asks the plugin for is a convenience: when its address is taken the
+//! chain starts without it, with a warning.
+//!
 //! `stampvm dev` runs until Ctrl-C or SIGTERM, or until the chain cannot go on: its plugin exited
 //! (a crash, the OOM killer, a stray `kill`), or the engine stopped the chain as the node does
 //! after a failed BlockAccept. Then it stops what is left and fails, naming the cause, rather
 //! than serving a chain that answers every call with an error or never finalises again.
 
 use crate::api::data::{format_payload, Encoding};
-use crate::chain::{Id, NodeId};
+use crate::chain::{ChainFormat, Id, NodeId};
+use crate::config::LogFormat;
+use crate::dir_lock::{DataDirLock, DirLockError};
 use crate::host::engine::EngineFailure;
 use crate::host::gateway::{Gateway, GatewayError};
 use crate::host::rpcdb::NodeDatabase;
@@ -48,6 +56,10 @@ pub struct DevOptions {
     /// The node the dev host plays; the plugin is launched with `GRPC_STAMPVM_PROTOCOL` set to
     /// its number, as an operator would configure it.
     pub profile: Profile,
+    /// The format the plugin logs in from its first line, set in its `GRPC_STAMPVM_LOG_FORMAT`
+    /// (`stampvm dev`: its own, so one format runs through its stderr); `None` leaves the
+    /// variable as this process's environment has it.
+    pub log_format: Option<LogFormat>,
 }
 
 /// The VM name whose ID (`stampvm vm-id stampvm`) the static API is mounted under.
@@ -61,7 +73,9 @@ pub enum DevError {
     Genesis(#[from] crate::chain::GenesisError),
     #[error(transparent)]
     Host(#[from] HostError),
-    #[error("HTTP API on {addr}: {source}")]
+    #[error(transparent)]
+    DataDir(#[from] DirLockError),
+    #[error("HTTP API on {addr}: {source}{}", http_hint(source))]
     Http {
         addr: SocketAddr,
         source: std::io::Error,
@@ -81,21 +95,109 @@ pub enum DevError {
     ChainStopped(#[from] EngineFailure),
 }
 
-/// The chain config the dev node hands the plugin: the user's, plus the metrics address unless
-/// the user's config sets one.
-fn dev_config(user: &[u8], metrics_addr: Option<SocketAddr>) -> Result<Vec<u8>, DevError> {
-    let mut config: serde_json::Map<String, serde_json::Value> =
-        if user.iter().all(u8::is_ascii_whitespace) {
-            serde_json::Map::new()
-        } else {
-            serde_json::from_slice(user).map_err(|e| DevError::Config(e.to_string()))?
-        };
-    if let Some(addr) = metrics_addr {
-        config
-            .entry("metrics-addr")
-            .or_insert_with(|| addr.to_string().into());
+/// The HTTP port is the node's: whoever holds it is most likely a node or another dev chain.
+fn http_hint(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "; another node or another `stampvm dev` is probably using it: choose another with --http HOST:PORT"
+        }
+        _ => "",
     }
-    serde_json::to_vec(&config).map_err(|e| DevError::Config(e.to_string()))
+}
+
+/// Who asked for the plugin's metrics address: what a warning must name when it is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MetricsOrigin {
+    /// `--metrics` (or its default).
+    Flag,
+    /// `metrics-addr` in the user's chain config.
+    ChainConfig,
+}
+
+/// The chain config the dev node hands the plugin: the user's, plus `metrics-addr` from
+/// `--metrics` unless the user's config sets one.
+#[derive(Debug)]
+struct DevConfig {
+    object: serde_json::Map<String, serde_json::Value>,
+    metrics: Option<MetricsOrigin>,
+}
+
+impl DevConfig {
+    fn new(user: &[u8], metrics_flag: Option<SocketAddr>) -> Result<DevConfig, DevError> {
+        let mut object: serde_json::Map<String, serde_json::Value> =
+            if user.iter().all(u8::is_ascii_whitespace) {
+                serde_json::Map::new()
+            } else {
+                serde_json::from_slice(user).map_err(|e| DevError::Config(e.to_string()))?
+            };
+        let metrics = match (object.contains_key("metrics-addr"), metrics_flag) {
+            (true, _) => Some(MetricsOrigin::ChainConfig),
+            (false, Some(addr)) => {
+                object.insert("metrics-addr".into(), addr.to_string().into());
+                Some(MetricsOrigin::Flag)
+            }
+            (false, None) => None,
+        };
+        Ok(DevConfig { object, metrics })
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, DevError> {
+        serde_json::to_vec(&self.object).map_err(|e| DevError::Config(e.to_string()))
+    }
+
+    /// The metrics address the plugin is asked to serve, as the config writes it.
+    fn metrics_addr(&self) -> Option<&str> {
+        self.object.get("metrics-addr")?.as_str()
+    }
+
+    /// After the plugin refused the metrics address (`cause`: `<addr>: <OS error>`): drops it,
+    /// so the chain starts without the endpoint, and says so naming the knob that set it.
+    fn drop_metrics(&mut self, cause: &str) {
+        let origin = self.metrics.take();
+        let port_9100 = self
+            .metrics_addr()
+            .and_then(|addr| addr.parse::<SocketAddr>().ok())
+            .is_some_and(|addr| addr.port() == 9100);
+        self.object.remove("metrics-addr");
+        let remedy = match origin {
+            Some(MetricsOrigin::ChainConfig) => {
+                "change or remove `metrics-addr` in the chain config (--config)"
+            }
+            _ => "--metrics HOST:PORT serves them elsewhere, --no-metrics turns them off",
+        };
+        let exporter = match port_9100 {
+            true => " (9100 is node_exporter's port)",
+            false => "",
+        };
+        tracing::warn!(
+            "the plugin cannot serve Prometheus metrics on {cause}{exporter}; the dev chain runs without them: {remedy}"
+        );
+    }
+}
+
+/// Starts the chain; when the plugin refuses the metrics address the dev node asked for, starts
+/// it again without (a refused Initialize leaves nothing behind): a convenience endpoint must not
+/// keep the chain from running.
+async fn start_chain(
+    client: &VmClient,
+    params: &mut ChainParams,
+    config: &mut DevConfig,
+) -> Result<crate::host::ChainStart, DevError> {
+    params.config_bytes = config.bytes()?;
+    match client.start_chain(params).await {
+        Err(error) if config.metrics.is_some() => {
+            let cause = error
+                .status()
+                .and_then(crate::rpc::lifecycle::metrics_refusal_cause);
+            let Some(cause) = cause else {
+                return Err(error.into());
+            };
+            config.drop_metrics(cause);
+            params.config_bytes = config.bytes()?;
+            Ok(client.start_chain(params).await?)
+        }
+        started => Ok(started?),
+    }
 }
 
 /// The dev node's identity: fixed, so logs and peers look the same on every start.
@@ -126,6 +228,8 @@ pub struct NodeExtras {
 /// A running dev node: the plugin handshaken, the chain started, the engine driving it and the
 /// gateway serving its API. [`DevNode::stop`] stops it the node's way.
 pub struct DevNode {
+    /// Held until the node is dropped, after [`DevNode::stop`].
+    _data_dir: DataDirLock,
     shutdown: Shutdown,
     gateway: Gateway,
     gateway_task: JoinHandle<Result<(), GatewayError>>,
@@ -139,6 +243,9 @@ pub struct DevNode {
     chain_dir: PathBuf,
     height: u64,
     profile: Profile,
+    format: ChainFormat,
+    /// The Prometheus endpoint the plugin serves (as the chain config writes it), if any.
+    metrics_addr: Option<String>,
 }
 
 impl DevNode {
@@ -146,11 +253,14 @@ impl DevNode {
     pub async fn start(options: &DevOptions, extras: NodeExtras) -> Result<DevNode, DevError> {
         // The plugin would refuse it at Initialize; say why before launching anything.
         let genesis = crate::chain::parse_genesis(&options.genesis)?;
+        // Before anything is bound or launched: a second dev node on this directory stops here.
+        let data_dir_lock = DataDirLock::acquire(&options.data_dir)?;
         tracing::info!(
             format = genesis.format.name(),
             max_payloads = genesis.format.max_payloads(),
             "dev chain genesis"
         );
+        let mut config = DevConfig::new(&options.config, options.metrics_addr)?;
         let shutdown = Shutdown::new();
         let node_id = dev_node_id();
         let chain_id = dev_chain_id(&options.genesis);
@@ -188,6 +298,15 @@ impl DevNode {
             launch
                 .extra_env
                 .push(("GRPC_STAMPVM_PROTOCOL".into(), number.into()));
+            if let Some(format) = options.log_format {
+                let name = match format {
+                    LogFormat::Text => "text",
+                    LogFormat::Json => "json",
+                };
+                launch
+                    .extra_env
+                    .push((crate::logging::FORMAT_ENV_VAR.into(), name.into()));
+            }
             launch
         };
         // Up to 30 the node registers the VM's static handlers from a process of their own.
@@ -207,11 +326,10 @@ impl DevNode {
         )
         .with_profile(profile);
         params.chain_id = chain_id;
-        params.config_bytes = dev_config(&options.config, options.metrics_addr)?;
         if let Some(database) = &database {
             params.db_server_addr = database.addr().to_string();
         }
-        let started = client.start_chain(&params).await?;
+        let started = start_chain(&client, &mut params, &mut config).await?;
         let handlers = started
             .handlers
             .iter()
@@ -229,6 +347,7 @@ impl DevNode {
         }
         let engine = engine.spawn(shutdown.clone());
         Ok(DevNode {
+            _data_dir: data_dir_lock,
             shutdown,
             gateway,
             gateway_task,
@@ -242,6 +361,8 @@ impl DevNode {
             chain_dir,
             height: started.last_accepted.height,
             profile,
+            format: genesis.format,
+            metrics_addr: config.metrics_addr().map(str::to_string),
         })
     }
 
@@ -334,10 +455,10 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         height: node.height,
         profile: node.profile,
         static_vm: node.static_handlers.as_ref().map(|_| node.vm_id),
+        format: node.format,
+        metrics: node.metrics_addr.as_deref(),
+        command: &options.plugin,
     });
-    if let Some(addr) = options.metrics_addr {
-        println!("metrics: http://{addr}/metrics (unless the chain config moved them)");
-    }
     let failure = tokio::select! {
         signalled = stop_signal => {
             signalled?;
@@ -364,10 +485,25 @@ struct Banner<'a> {
     profile: Profile,
     /// The VM whose static API is mounted (profiles up to 30).
     static_vm: Option<Id>,
+    /// Which calls to suggest: a batched chain's are proposeBatch, getProof and the proof check.
+    format: ChainFormat,
+    /// The plugin's Prometheus endpoint, as the chain config writes it.
+    metrics: Option<&'a str>,
+    /// This binary, for the `verify-proof` line: it need not be on PATH.
+    command: &'a std::path::Path,
 }
 
 /// What a person needs to start using the chain, on stdout (logs stay on stderr).
 fn print_banner(banner: &Banner<'_>) {
+    let mut out = std::io::stdout().lock();
+    for line in banner_lines(banner) {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+}
+
+/// The banner's lines; the `try:`, `then…:` and `check it:` lines are ready to paste into a shell.
+fn banner_lines(banner: &Banner<'_>) -> Vec<String> {
     let Banner {
         http,
         chain_id,
@@ -375,30 +511,72 @@ fn print_banner(banner: &Banner<'_>) {
         height,
         profile,
         static_vm,
+        format,
+        metrics,
+        command,
     } = banner;
     let url = format!("http://{http}/ext/bc/{chain_id}/rpc");
-    let example = format_payload(&Id::sha256(b"my document").0, Encoding::Hex);
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "stampvm dev chain {chain_id} is up at height {height} (data in {})",
-        chain_dir.display()
-    );
-    let _ = writeln!(out, "node: {profile} (the plugin speaks it too)");
+    let payload = |document: &[u8]| format_payload(&Id::sha256(document).0, Encoding::Hex);
+    let curl = |id: u32, method: &str, params: &str| {
+        format!(
+            "curl -s -H 'content-type: application/json' -d '{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"timestampvm.{method}\",\"params\":{params}}}' {url}"
+        )
+    };
+    let mut lines = vec![
+        format!(
+            "stampvm dev chain {chain_id} is up at height {height} (data in {})",
+            chain_dir.display()
+        ),
+        format!("node: {profile} (the plugin speaks it too)"),
+    ];
     if let Some(vm_id) = static_vm {
-        let _ = writeln!(out, "static API: http://{http}/ext/vm/{vm_id}");
+        lines.push(format!("static API: http://{http}/ext/vm/{vm_id}"));
     }
-    let _ = writeln!(out, "JSON-RPC: {url}");
-    let _ = writeln!(
-        out,
-        "try: curl -s -H 'content-type: application/json' -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"timestampvm.proposeBlock\",\"params\":{{\"data\":\"{example}\"}}}}' {url}"
-    );
-    let _ = writeln!(
-        out,
-        "then: curl -s -H 'content-type: application/json' -d '{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"timestampvm.getBlock\",\"params\":{{}}}}' {url}"
-    );
-    let _ = writeln!(out, "Ctrl-C stops the chain; the next start resumes it.");
-    let _ = out.flush();
+    lines.push(format!("JSON-RPC: {url}"));
+    match format {
+        ChainFormat::Single => {
+            let data = payload(b"my document");
+            let propose = curl(1, "proposeBlock", &format!("{{\"data\":\"{data}\"}}"));
+            lines.push(format!("try: {propose}"));
+            lines.push(format!("then: {}", curl(2, "getBlock", "{}")));
+        }
+        ChainFormat::Batched { max_batch } => {
+            let (first, second) = (payload(b"my document"), payload(b"my other document"));
+            let batch = format!("{{\"data\":[\"{first}\",\"{second}\"]}}");
+            lines.push(format!(
+                "try (up to {max_batch} payloads a block): {}",
+                curl(1, "proposeBatch", &batch)
+            ));
+            let proof = curl(2, "getProof", &format!("{{\"data\":\"{first}\"}}"));
+            lines.push(format!(
+                "then (after the next block, about a second): {proof} > proof.json"
+            ));
+            lines.push(format!(
+                "check it: {} verify-proof --proof proof.json --rpc {url}",
+                shell_word(&command.display().to_string())
+            ));
+        }
+    }
+    match metrics {
+        Some(addr) if addr.ends_with(":0") => lines.push(
+            "metrics: on a port the plugin chose (its `serving Prometheus metrics` log line names it)"
+                .into(),
+        ),
+        Some(addr) => lines.push(format!("metrics: http://{addr}/metrics")),
+        None => {}
+    }
+    lines.push("Ctrl-C stops the chain; the next start resumes it.".into());
+    lines
+}
+
+/// `word` as one word for a POSIX shell: as it is when it has nothing the shell would read
+/// otherwise, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._+-:=@%,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
 }
 
 /// Installs the SIGINT and SIGTERM handlers now; the returned future resolves on either.
@@ -413,4 +591,68 @@ fn stop_signals() -> Result<impl std::future::Future<Output = Result<(), DevErro
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_survive_a_shell() {
+        assert_eq!(shell_word("/usr/bin/stampvm"), "/usr/bin/stampvm");
+        assert_eq!(shell_word("/my dir/it's"), r"'/my dir/it'\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
+
+    fn banner(format: ChainFormat, metrics: Option<&str>) -> Vec<String> {
+        banner_lines(&Banner {
+            http: "127.0.0.1:9650".parse().unwrap(),
+            chain_id: Id::sha256(b"chain"),
+            chain_dir: std::path::Path::new("d"),
+            height: 0,
+            profile: Profile::latest(),
+            static_vm: None,
+            format,
+            metrics,
+            command: std::path::Path::new("/bin/stampvm"),
+        })
+    }
+
+    #[test]
+    fn each_format_gets_its_own_calls() {
+        let single = banner(ChainFormat::Single, Some("127.0.0.1:9100")).join("\n");
+        assert!(single.contains("timestampvm.proposeBlock"), "{single}");
+        assert!(!single.contains("proposeBatch") && !single.contains("verify-proof"));
+        assert!(single.contains("metrics: http://127.0.0.1:9100/metrics"));
+        let batched = banner(ChainFormat::Batched { max_batch: 4096 }, None).join("\n");
+        for call in [
+            "timestampvm.proposeBatch",
+            "timestampvm.getProof",
+            "> proof.json",
+        ] {
+            assert!(batched.contains(call), "{call}: {batched}");
+        }
+        assert!(batched.contains("/bin/stampvm verify-proof --proof proof.json --rpc http://"));
+        assert!(!batched.contains("proposeBlock") && !batched.contains("metrics:"));
+    }
+
+    #[test]
+    fn the_dev_config_adds_the_flags_metrics_address_unless_the_user_set_one() {
+        let flag = Some("127.0.0.1:9100".parse().unwrap());
+        let config = DevConfig::new(br#"{"log-level":"debug"}"#, flag).unwrap();
+        assert_eq!(config.metrics, Some(MetricsOrigin::Flag));
+        assert_eq!(config.metrics_addr(), Some("127.0.0.1:9100"));
+        let mut config = DevConfig::new(br#"{"metrics-addr":"127.0.0.1:9200"}"#, flag).unwrap();
+        assert_eq!(config.metrics, Some(MetricsOrigin::ChainConfig));
+        assert_eq!(config.metrics_addr(), Some("127.0.0.1:9200"));
+        config.drop_metrics("127.0.0.1:9200: Address already in use");
+        assert_eq!((config.metrics, config.metrics_addr()), (None, None));
+        assert_eq!(config.bytes().unwrap(), b"{}");
+        let config = DevConfig::new(b" ", None).unwrap();
+        assert_eq!(
+            (config.metrics, config.bytes().unwrap()),
+            (None, b"{}".to_vec())
+        );
+        assert!(DevConfig::new(b"[1]", flag).is_err());
+    }
 }

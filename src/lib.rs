@@ -24,6 +24,7 @@
 //! - [`logging`]: stderr logs, level and format switched by the chain config at run time.
 //! - [`shutdown`]: the one stop signal every long-running task watches.
 //! - [`http_server`]: HTTP serving with connection limits and timeouts, for our own listeners.
+//! - [`dir_lock`]: who is using a data directory (the dev lock, the holder of RocksDB's lock).
 //! - [`clock`]: the local clock in the unit block timestamps use.
 
 pub mod actors;
@@ -32,6 +33,7 @@ pub mod chain;
 pub mod clock;
 pub mod config;
 pub mod dev;
+pub mod dir_lock;
 pub mod host;
 pub mod http_server;
 pub mod logging;

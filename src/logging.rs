@@ -5,8 +5,13 @@
 //!
 //! Two formatting layers are installed, each behind a reloadable filter; switching the format
 //! turns one on and the other off, so no subscriber has to be replaced at run time.
+//!
+//! `stampvm dev` reads its chain config first and starts in the format it names
+//! ([`init_as`]), so the host's lines, its plugin's (copied by `host::output`, which asks
+//! [`writes_json`]) and its final error ([`print_error`]) are all in one format from the first.
 
 use crate::config::{LogFormat, LogLevel};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::prelude::*;
@@ -22,6 +27,8 @@ struct Switches {
 }
 
 static SWITCHES: OnceLock<Switches> = OnceLock::new();
+/// Whether this process's stderr log is JSON now: set by [`init_as`] and [`apply`].
+static WRITES_JSON: AtomicBool = AtomicBool::new(false);
 
 fn off() -> EnvFilter {
     EnvFilter::new("off")
@@ -38,11 +45,17 @@ pub fn format_from_env() -> LogFormat {
     }
 }
 
-/// Installs the global subscriber (once per process). `ansi`: colour, for a terminal only.
+/// Installs the global subscriber (once per process) in the format [`format_from_env`] names.
+/// `ansi`: colour, for a terminal only.
 pub fn init(ansi: bool) {
+    init_as(ansi, format_from_env());
+}
+
+/// [`init`] in `format`, whatever the environment says.
+pub fn init_as(ansi: bool, format: LogFormat) {
     let from_env = std::env::var_os("RUST_LOG").is_some();
     let initial = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (text_initial, json_initial) = match format_from_env() {
+    let (text_initial, json_initial) = match format {
         LogFormat::Text => (initial(), off()),
         LogFormat::Json => (off(), initial()),
     };
@@ -68,6 +81,7 @@ pub fn init(ansi: bool) {
     {
         return; // a subscriber exists already (tests): keep it
     }
+    WRITES_JSON.store(format == LogFormat::Json, Ordering::SeqCst);
     let _ = SWITCHES.set(Switches {
         text: Box::new(move |filter| text_handle.reload(filter)),
         json: Box::new(move |filter| json_handle.reload(filter)),
@@ -95,7 +109,31 @@ pub fn apply(level: LogLevel, format: Option<LogFormat>) {
     };
     // Turn the new one on first, so no event falls between the two.
     let outcome = on(filter()).and_then(|()| off_switch(off()));
-    if let Err(e) = outcome {
-        tracing::warn!(error = %e, "could not apply the log settings");
+    match outcome {
+        Ok(()) => WRITES_JSON.store(format == LogFormat::Json, Ordering::SeqCst),
+        Err(e) => tracing::warn!(error = %e, "could not apply the log settings"),
     }
+}
+
+/// Whether this process logs JSON lines to stderr now (false until [`init_as`] installed the
+/// subscriber, e.g. in tests that install their own).
+pub fn writes_json() -> bool {
+    WRITES_JSON.load(Ordering::SeqCst)
+}
+
+/// The command's last word on stderr, `stampvm: error: <text>`: as a plain line, or in JSON mode
+/// as an ERROR event of the same layout as the log's, so a log shipper reads every line. It
+/// goes around the log's level filter: an exit without its reason helps no one.
+pub fn print_error(text: &str) {
+    let line = format!("stampvm: error: {text}");
+    if !writes_json() {
+        eprintln!("{line}");
+        return;
+    }
+    let once = fmt::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false)
+        .finish();
+    tracing::subscriber::with_default(once, || tracing::error!(target: "stampvm", "{line}"));
 }

@@ -12,6 +12,7 @@ mod version;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use stampvm::chain::Id;
+use stampvm::config::ChainConfig;
 use stampvm::rpc::profile_choice;
 use stampvm::rpc::protocol::{self, HostFlavour};
 use std::path::PathBuf;
@@ -75,7 +76,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct DevArgs {
-    /// Directory for the chain's data; reused (and resumed) on the next start.
+    /// Directory for the chain's data; reused (and resumed) on the next start. One `stampvm
+    /// dev` at a time uses it (it is locked).
     #[arg(long, default_value = "stampvm-dev")]
     data_dir: PathBuf,
     /// Address of the HTTP API (the node's usual port): HOST:PORT, the host an IP address or a
@@ -87,11 +89,12 @@ struct DevArgs {
     /// chains"). A different genesis is a different chain.
     #[arg(long, default_value = "stampvm dev chain")]
     genesis: String,
-    /// Chain config JSON passed to the plugin as the node would (see README).
+    /// Chain config JSON passed to the plugin as the node would (see README); its `log-format`
+    /// and `log-level` set this command's own log too.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Where the plugin serves Prometheus metrics (`GET /metrics`); a `metrics-addr` in the
-    /// chain config wins.
+    /// chain config wins. A taken port is warned about, and the chain runs without them.
     #[arg(long, default_value = "127.0.0.1:9100", value_parser = listen_address)]
     metrics: std::net::SocketAddr,
     /// Serve no Prometheus endpoint.
@@ -114,7 +117,7 @@ fn main() -> std::process::ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("stampvm: error: {}", error_text::chain(&e));
+            stampvm::logging::print_error(&error_text::chain(&e));
             std::process::ExitCode::FAILURE
         }
     }
@@ -139,7 +142,8 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
     match (cli.command, engine_address()) {
         (None, Some((addr, flavour))) => {
-            init_logging(false);
+            // Logs go to stderr, which the node copies into the chain's log: no colour.
+            stampvm::logging::init(false);
             // Before the handshake: the node gives no second try (README, "Protocol versions").
             let profile = profile_choice::choose(
                 cli.protocol.rpcchainvm_protocol,
@@ -171,12 +175,23 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         (Some(Command::Dev(args)), _) => {
-            init_logging(true);
-            let config = match &args.config {
-                Some(path) => std::fs::read(path)
-                    .with_context(|| format!("reading chain config {}", path.display()))?,
-                None => Vec::new(),
+            // Read before the first log line: its `log-format` is the format of every line on
+            // our stderr, the plugin's included (the plugin would refuse a bad config anyway).
+            let (config, chain_config) = match &args.config {
+                Some(path) => {
+                    let bytes = std::fs::read(path)
+                        .with_context(|| format!("reading chain config {}", path.display()))?;
+                    let parsed = ChainConfig::from_bytes(&bytes)
+                        .with_context(|| format!("--config {}", path.display()))?;
+                    (bytes, parsed)
+                }
+                None => (Vec::new(), ChainConfig::default()),
             };
+            let log_format = chain_config
+                .log_format
+                .unwrap_or_else(stampvm::logging::format_from_env);
+            stampvm::logging::init_as(terminal_stderr(), log_format);
+            stampvm::logging::apply(chain_config.log_level, Some(log_format));
             let flavour = match args.luxd {
                 true => HostFlavour::Luxd,
                 false => HostFlavour::AvalancheGo,
@@ -191,6 +206,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                 metrics_addr: (!args.no_metrics).then_some(args.metrics),
                 plugin: std::env::current_exe().context("locating this binary")?,
                 profile,
+                log_format: Some(log_format),
             };
             runtime()?.block_on(stampvm::dev::run(options))?;
             Ok(std::process::ExitCode::SUCCESS)
@@ -225,9 +241,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-/// Logs go to stderr: in plugin mode the node copies them into the chain's log.
-fn init_logging(terminal: bool) {
-    stampvm::logging::init(terminal && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+/// Colour for a person at a terminal.
+fn terminal_stderr() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stderr())
 }
 
 #[cfg(test)]

@@ -723,6 +723,57 @@ async fn malformed_gossip_and_peer_messages_are_dropped_without_an_error() {
     .await;
 }
 
+// On a real node an operator's explicit `metrics-addr` that is taken fails Initialize (argued at
+// `metrics_refusal` in src/rpc/lifecycle.rs: a scrape would read whatever answers there), naming
+// the key, the address and what to do, and leaves nothing behind: the same process then
+// initializes the chain without the key (a store left open would refuse that with RocksDB's
+// lock). `stampvm dev` relies on that to start without its metrics endpoint.
+#[tokio::test]
+async fn a_taken_metrics_addr_fails_initialize_and_leaves_nothing_behind() {
+    bounded(BOUND, async {
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let taken = held.local_addr().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let shutdown = Shutdown::new();
+        let (services_addr, _services) =
+            NodeServices::serve(node_id(17), Network::new(), shutdown.clone())
+                .await
+                .expect("node services bind");
+        let process = launch("metrics-taken").await;
+        let client = process.vm_client().await.expect("dial the plugin");
+        let mut params = ChainParams::new(
+            node_id(17),
+            dir.path().join("chain"),
+            GENESIS.to_vec(),
+            services_addr.to_string(),
+        );
+        params.config_bytes = json!({"metrics-addr": taken}).to_string().into_bytes();
+        let result = client.initialize(params.initialize_request()).await;
+        let (code, message) = refused("a taken metrics-addr", result);
+        assert_eq!(code, Code::FailedPrecondition, "{message}");
+        assert!(
+            message.starts_with(&format!(
+                "chain config key `metrics-addr`: cannot serve metrics on {taken}: "
+            )) && message.contains("another process listens there"),
+            "{message}"
+        );
+
+        params.config_bytes = Vec::new();
+        client
+            .initialize(params.initialize_request())
+            .await
+            .expect("Initialize without the key, on the same store");
+        let status = process
+            .stop(&client, Duration::from_secs(5))
+            .await
+            .expect("plugin stops");
+        assert!(status.success(), "plugin exited with {status}");
+        shutdown.trigger();
+        drop(held);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_bad_chain_config_fails_initialize_and_a_good_one_then_works() {
     bounded(BOUND, async {

@@ -10,6 +10,12 @@
 //! Fails if any payload is refused or lost, if a proof is missing, wrong or fails its path, if
 //! two blocks claim one payload, or if the command disagrees. Bounded: 60 s for the chain to take
 //! everything in.
+//!
+//! `the_banners_lines_work_pasted_into_a_shell`: a batched dev chain's banner names
+//! `proposeBatch`, `getProof` and `verify-proof` (not `proposeBlock`), and its three command
+//! lines, run by `sh` in an empty directory as a user pastes them, propose two payloads, save a
+//! proof of the first into proof.json (retried until a block took it, at most 10 s) and have
+//! `verify-proof --rpc` find it valid (exit 0). Fails on any other banner, or if a line fails.
 
 mod common;
 
@@ -179,4 +185,65 @@ async fn ten_thousand_payloads_each_get_a_proof_the_command_accepts() {
     forged["root"] = json!(format!("{}{flipped}", &root[..root.len() - 1]));
     let (code, out) = verify_proof_cli(dir.path(), "forged.json", &forged, &url);
     assert_eq!(code, 1, "a forged proof must be invalid: {out}");
+}
+
+/// Runs `line` with `sh -c` in `dir` (curl from the system PATH); returns exit code and output.
+fn pasted(line: &str, dir: &std::path::Path) -> (i32, String) {
+    let out = Command::new("sh")
+        .args(["-c", line])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .output()
+        .expect("sh runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[tokio::test]
+async fn the_banners_lines_work_pasted_into_a_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = DevProcess::spawn(
+        &dir.path().join("dev"),
+        &["--metrics", "127.0.0.1:0", "--genesis", GENESIS],
+    );
+    let (lines, _) = dev.whole_banner().await;
+    let banner = lines.join("\n");
+    assert!(!banner.contains("proposeBlock"), "{banner}");
+    // The command after the line's label (`try …: `, `then …: `, `check it: `).
+    let command = |label: &str, call: &str| -> String {
+        let line = lines
+            .iter()
+            .find(|line| line.starts_with(label) && line.contains(call))
+            .unwrap_or_else(|| panic!("no `{label}` line with {call}: {banner}"));
+        line.split_once(": ").unwrap().1.to_string()
+    };
+    let propose = command("try", "timestampvm.proposeBatch");
+    let save_proof = command("then", "timestampvm.getProof");
+    let check = command("check it", "verify-proof");
+
+    let shell = tempfile::tempdir().unwrap();
+    let (code, out) = pasted(&propose, shell.path());
+    assert_eq!(code, 0, "{propose}: {out}");
+    let reply: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{propose}: {out}"));
+    assert_eq!(reply["result"]["accepted"], 2, "{reply}");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, out) = pasted(&save_proof, shell.path());
+        assert_eq!(code, 0, "{save_proof}: {out}");
+        let saved = std::fs::read_to_string(shell.path().join("proof.json")).unwrap();
+        let saved: Value = serde_json::from_str(&saved).expect("a JSON-RPC reply");
+        if saved["result"].is_object() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no proof within 10 s: {saved}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (code, out) = pasted(&check, shell.path());
+    assert_eq!(code, 0, "{check}: {out}");
+    assert!(out.starts_with("valid: payload"), "{out}");
+    dev.interrupt().await;
 }

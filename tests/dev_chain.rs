@@ -13,12 +13,25 @@
 //! the plugin, and `dev_stops_when_an_accept_fails` makes the plugin's store fail its writes under
 //! a running chain; each time `dev` must exit non-zero, naming the cause, within a bound, instead
 //! of answering every call with an error, or building on a block that never becomes final.
+//!
+//! What is in the way at start-up, as a new operator meets it:
+//! - `a_taken_metrics_port_leaves_the_chain_running`: `--metrics` on a port the test holds (as
+//!   node_exporter holds 9100), then a chain config's `metrics-addr` on it: the chain still comes
+//!   up and accepts a block, and a warning names the knob that set the address (`--metrics` /
+//!   `--no-metrics`, or `metrics-addr`), not the other. Fails if dev exits, or names the wrong knob.
+//! - `a_taken_http_port_names_the_flag`: dev exits non-zero with a hint naming `--http`.
+//! - `a_second_dev_on_one_data_dir_stops_before_launching`: it exits non-zero, naming the first
+//!   dev's pid and the directory, and no line of a plugin ever appears in its log (a launched
+//!   plugin always logs its protocol choice); the first dev keeps serving.
+//! - `a_held_chain_store_names_its_holder`: the test holds RocksDB's lock on the chain's store, as
+//!   a leftover plugin would; dev exits non-zero naming the test's pid, not RocksDB's words.
 
 mod common;
 
 use common::dev::{children, running, DevProcess, Orphan};
 use common::{payload, payload_hex, post_raw};
 use serde_json::{json, Value};
+use stampvm::dev::dev_chain_id;
 use std::time::{Duration, Instant};
 
 /// How long `dev` may take to notice that its chain cannot go on and exit: generous, as the
@@ -216,4 +229,164 @@ async fn dev_stops_when_an_accept_fails() {
         error.contains("File too large"),
         "the error names the storage failure: {error}"
     );
+}
+
+/// Waits for `dev` to exit (at most EXIT_BOUND) and returns its whole stderr; fails if it is
+/// still running or exited 0.
+async fn failed_exit(dev: &mut DevProcess, needle: &str) -> String {
+    let status = dev.wait_exit(EXIT_BOUND).await;
+    let said = dev.stderr_with(needle, Duration::from_secs(5)).await;
+    let status = status.unwrap_or_else(|| panic!("dev still runs after {EXIT_BOUND:?}:\n{said}"));
+    assert!(!status.success(), "dev exited with {status}:\n{said}");
+    said
+}
+
+#[tokio::test]
+async fn a_taken_metrics_port_leaves_the_chain_running() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = held.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("dev");
+
+    let mut dev = DevProcess::spawn(&data_dir, &["--metrics", &taken]);
+    let (lines, url) = dev.whole_banner().await;
+    propose(&url, 1).await;
+    wait_for_height(&url, 1).await;
+    let said = dev
+        .stderr_with("--no-metrics", Duration::from_secs(5))
+        .await;
+    let warning = said
+        .lines()
+        .find(|line| line.contains("WARN") && line.contains(&taken))
+        .unwrap_or_else(|| panic!("no warning naming {taken}:\n{said}"));
+    assert!(
+        warning.contains("--metrics HOST:PORT") && warning.contains("--no-metrics"),
+        "the warning names the flags: {warning}"
+    );
+    assert!(
+        !warning.contains("metrics-addr"),
+        "the warning blames a config key the user never set: {warning}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("metrics:")),
+        "the banner announces metrics that are not served: {lines:?}"
+    );
+    dev.interrupt().await;
+    drop(dev);
+
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, json!({"metrics-addr": taken}).to_string()).unwrap();
+    let config = config.to_str().unwrap();
+    let mut dev = DevProcess::spawn(&data_dir, &["--config", config]);
+    let url = dev.rpc_url().await;
+    wait_for_height(&url, 1).await;
+    let said = dev
+        .stderr_with("metrics-addr", Duration::from_secs(5))
+        .await;
+    let warning = said
+        .lines()
+        .find(|line| line.contains("WARN") && line.contains(&taken))
+        .unwrap_or_else(|| panic!("no warning naming {taken}:\n{said}"));
+    assert!(
+        warning.contains("`metrics-addr` in the chain config") && !warning.contains("--metrics"),
+        "the warning names the config key: {warning}"
+    );
+    dev.interrupt().await;
+    drop(held);
+}
+
+#[tokio::test]
+async fn a_taken_http_port_names_the_flag() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = held.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = DevProcess::spawn(&dir.path().join("dev"), &["--http", &taken]);
+    let said = failed_exit(&mut dev, "--http HOST:PORT").await;
+    let error = said
+        .lines()
+        .find(|line| line.starts_with("stampvm: error:"))
+        .unwrap_or_else(|| panic!("no final error line:\n{said}"));
+    assert!(
+        error.contains(&format!("HTTP API on {taken}"))
+            && error.contains("another node or another `stampvm dev`")
+            && error.contains("--http HOST:PORT"),
+        "{error}"
+    );
+    drop(held);
+}
+
+/// Lines a plugin (or the static-handler process) wrote into dev's text log.
+fn plugin_lines(said: &str) -> Vec<&str> {
+    said.lines()
+        .filter(|line| line.starts_with("[plugin] ") || line.starts_with("[static] "))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_second_dev_on_one_data_dir_stops_before_launching() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("dev");
+    let mut first = DevProcess::spawn(&data_dir, DEV_FLAGS);
+    let url = first.rpc_url().await;
+
+    let mut second = DevProcess::spawn(&data_dir, DEV_FLAGS);
+    let said = failed_exit(&mut second, "stampvm: error:").await;
+    let error = said
+        .lines()
+        .find(|line| line.starts_with("stampvm: error:"))
+        .unwrap_or_else(|| panic!("no final error line:\n{said}"));
+    assert!(
+        error.contains(&format!(
+            "another stampvm (pid {}) is using {}",
+            first.pid(),
+            data_dir.display()
+        )),
+        "{error}"
+    );
+    assert!(
+        plugin_lines(&said).is_empty(),
+        "the second dev launched a plugin:\n{said}"
+    );
+    // The first one never noticed.
+    propose(&url, 1).await;
+    wait_for_height(&url, 1).await;
+    first.interrupt().await;
+}
+
+#[tokio::test]
+async fn a_held_chain_store_names_its_holder() {
+    use std::os::fd::AsRawFd;
+    const GENESIS: &str = "held store";
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("dev");
+    let store = data_dir
+        .join("chainData")
+        .join(dev_chain_id(GENESIS.as_bytes()).to_string())
+        .join("rocksdb");
+    std::fs::create_dir_all(&store).unwrap();
+    let lock = std::fs::File::create(store.join("LOCK")).unwrap();
+    // What RocksDB takes on its LOCK file: a POSIX write lock on the whole file.
+    // SAFETY: an all-zero flock is a valid value; F_SETLK reads it; the descriptor is open.
+    let mut whole: libc::flock = unsafe { std::mem::zeroed() };
+    whole.l_type = libc::F_WRLCK as _;
+    whole.l_whence = libc::SEEK_SET as _;
+    let held = unsafe { libc::fcntl(lock.as_raw_fd(), libc::F_SETLK, &whole) };
+    assert_eq!(held, 0, "F_SETLK: {}", std::io::Error::last_os_error());
+
+    let mut flags = DEV_FLAGS.to_vec();
+    flags.extend(["--genesis", GENESIS]);
+    let mut dev = DevProcess::spawn(&data_dir, &flags);
+    let said = failed_exit(&mut dev, "stampvm: error:").await;
+    let error = said
+        .lines()
+        .find(|line| line.starts_with("stampvm: error:"))
+        .unwrap_or_else(|| panic!("no final error line:\n{said}"));
+    assert!(
+        error.contains(&format!(
+            "is in use by another process (pid {})",
+            std::process::id()
+        )) && !error.contains("Resource temporarily unavailable"),
+        "{error}"
+    );
+    drop(lock);
 }

@@ -10,9 +10,15 @@
 //!   no INFO-or-louder line names a proposed payload or mentions payloads, proposals or the
 //!   mempool, and the whole stretch from the first proposal until all 50 are in the mempool
 //!   (plus a build interval) holds fewer than 10 INFO-or-louder lines: a line per payload fails.
+//! - `stampvm dev` with `{"log-format": "json"}`: every line on its stderr, from the first to the
+//!   last of a run that accepts a block and stops on Ctrl-C, is a JSON object with a `level` and
+//!   `fields`; the plugin's carry `"process":"plugin"` (no `[plugin] ` prefix), the host's none;
+//!   the `chain initialized` config is the chain config's own JSON. A second dev refused on the
+//!   same directory says so in a JSON ERROR line. Fails on any other line.
 
 mod common;
 
+use common::dev::DevProcess;
 use common::*;
 use serde_json::{json, Value};
 use stampvm::api::data::{format_payload, Encoding};
@@ -205,4 +211,84 @@ async fn info_level_writes_no_line_per_payload() {
         loud.len()
     );
     node.stop().await;
+}
+
+/// Every line of `said` as a JSON object with a known `level` and a `fields` object.
+fn json_lines(said: &str) -> Vec<serde_json::Map<String, Value>> {
+    assert!(!said.is_empty(), "nothing on stderr");
+    said.lines()
+        .map(|line| {
+            let object = json_object(line).unwrap_or_else(|| panic!("not JSON: {line}\n{said}"));
+            let level = object["level"].as_str().unwrap_or_default();
+            assert!(LEVELS.contains(&level), "level {level:?} in {line}");
+            assert!(object["fields"].is_object(), "no `fields` object: {line}");
+            object
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn dev_in_json_mode_writes_json_only_from_its_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, r#"{"log-format": "json"}"#).unwrap();
+    let data_dir = dir.path().join("dev");
+    let flags = [
+        "--metrics",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().unwrap(),
+    ];
+    let mut dev = DevProcess::spawn(&data_dir, &flags);
+    let url = dev.rpc_url().await;
+    let data = payload_hex(&payload(1));
+    let reply = json_rpc(&url, "timestampvm.proposeBlock", json!({"data": data})).await;
+    assert_eq!(reply["result"], json!({"Success": true}), "{reply}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while json_rpc(&url, "timestampvm.getBlock", json!({})).await["result"]["data"] != json!(data) {
+        assert!(tokio::time::Instant::now() < deadline, "no block in 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let mut second = DevProcess::spawn(&data_dir, &flags);
+    let exited = second.wait_exit(Duration::from_secs(30)).await;
+    let refused = second
+        .stderr_with("another stampvm", Duration::from_secs(5))
+        .await;
+    assert!(
+        exited.is_some_and(|s| !s.success()),
+        "{exited:?}: {refused}"
+    );
+    let last = json_lines(&refused).pop().unwrap();
+    assert_eq!(last["level"], "ERROR", "{refused}");
+    let message = last["fields"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("stampvm: error: another stampvm"),
+        "{refused}"
+    );
+
+    dev.interrupt().await;
+    let said = dev
+        .stderr_with("plugin stopped", Duration::from_secs(5))
+        .await;
+    let lines = json_lines(&said);
+    let from_plugin =
+        |object: &&serde_json::Map<String, Value>| object.get("process") == Some(&json!("plugin"));
+    let plugin = lines.iter().filter(from_plugin).count();
+    assert!(
+        plugin > 0 && plugin < lines.len(),
+        "plugin and host lines both: {said}"
+    );
+    assert!(!from_plugin(&&lines[0]), "the host's first line: {said}");
+    let initialized = lines
+        .iter()
+        .find(|object| object["fields"]["message"] == json!("chain initialized"))
+        .unwrap_or_else(|| panic!("no `chain initialized`: {said}"));
+    assert!(from_plugin(&initialized));
+    let logged = initialized["fields"]["config"]
+        .as_str()
+        .expect("config text");
+    let logged: Value = serde_json::from_str(logged).expect("the config as JSON");
+    assert_eq!(logged["log-format"], "json", "{logged}");
+    assert_eq!(logged["mempool-capacity"], 4096, "{logged}");
 }

@@ -127,6 +127,7 @@ async fn measure(options: &BenchOptions) -> Result<Figures, BenchError> {
         metrics_addr: None,
         plugin: options.plugin.clone(),
         profile: options.profile,
+        log_format: None,
     };
     let (cycle_times, mut cycles) = mpsc::unbounded_channel();
     let extras = NodeExtras {

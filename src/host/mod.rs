@@ -10,8 +10,9 @@
 //! - [`process`]: launches a plugin (empty environment, piped logs, parent-death signal), waits for
 //!   the handshake, and stops it the node's way (SIGTERM, then SIGKILL after a grace period).
 //! - `supervisor`: the one task that owns a plugin's `Child`: reaps it, delivers its signals.
-//! - `output`: copies a plugin's stdout/stderr into our stderr with a `[name] ` prefix, and to
-//!   [`LaunchOptions::output`] when a test wants to read the plugin's log.
+//! - `output`: copies a plugin's stdout/stderr into our stderr with a `[name] ` prefix (when we
+//!   log JSON: its JSON lines with a `process` field), and to [`LaunchOptions::output`] when a
+//!   test wants to read the plugin's log.
 //! - [`vm_client`]: a typed `vm.VM` client of one profile, and raw calls ([`VmClient::call_raw`]).
 //! - `raw_codec`: the bytes-in, bytes-out codec behind `call_raw`.
 //! - `checks`: the node's checks of answers (IDs, timestamps, block status, handler layout).

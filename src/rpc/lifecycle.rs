@@ -2,7 +2,7 @@
 //! Initialize and Shutdown change it; every other handler only reads it.
 
 use crate::actors::VmHandles;
-use crate::chain::{parse_genesis, Id, NodeId};
+use crate::chain::{parse_genesis, Genesis, Id, NodeId};
 use crate::config::ChainConfig;
 use crate::rpc::engine::NodeClients;
 use crate::rpc::pb::vm;
@@ -10,7 +10,7 @@ use crate::rpc::protocol::Profile;
 use crate::shutdown::Shutdown;
 use crate::storage::{Store, StoreOptions};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::OnceCell;
@@ -65,6 +65,54 @@ fn invalid(e: impl std::fmt::Display) -> Status {
     Status::invalid_argument(e.to_string())
 }
 
+/// How a refused `metrics-addr` starts its message; [`is_metrics_refusal`] looks for it.
+const METRICS_REFUSAL: &str = "chain config key `metrics-addr`: cannot serve metrics on ";
+
+/// Initialize's refusal when the chain config's `metrics-addr` cannot be bound. The chain does
+/// not start without it: an operator who set the key scrapes that address, and a port in use
+/// usually has another HTTP server behind it (9100 is node_exporter's), which a scrape would
+/// then read as this chain's metrics, up and silently wrong. The node logs the refusal; the fix
+/// is a free port or no key (the node's `/ext/metrics` serves the same metrics either way).
+fn metrics_refusal(addr: SocketAddr, error: &std::io::Error) -> Status {
+    let hint = match error.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "; another process listens there: choose a free port, or remove the key (the node's /ext/metrics serves the same metrics)"
+        }
+        _ => "",
+    };
+    Status::failed_precondition(format!("{METRICS_REFUSAL}{addr}: {error}{hint}"))
+}
+
+/// When `status` is the refusal of [`metrics_refusal`], its cause (`<addr>: <OS error>`): a host
+/// that put `metrics-addr` in the config itself (`stampvm dev`) may start the chain again
+/// without it, and say why in its own words.
+pub fn metrics_refusal_cause(status: &Status) -> Option<&str> {
+    if status.code() != tonic::Code::FailedPrecondition {
+        return None;
+    }
+    let cause = status.message().strip_prefix(METRICS_REFUSAL)?;
+    Some(cause.split_once("; ").map_or(cause, |(cause, _hint)| cause))
+}
+
+/// Opens the chain's store under `dir`, creating `dir` if needed. When RocksDB's lock is held,
+/// the message names the process holding it, rather than RocksDB's `Resource temporarily
+/// unavailable`.
+fn open_store(dir: &Path, genesis: &Genesis, options: StoreOptions) -> Result<Store, String> {
+    let opened = std::fs::create_dir_all(dir)
+        .map_err(|e| e.to_string())
+        .and_then(|()| Store::open(dir, genesis, options).map_err(|e| e.to_string()));
+    opened.map_err(|error| {
+        let lock = dir.join(crate::storage::keys::DB_DIR).join("LOCK");
+        match crate::dir_lock::posix_lock_holder(&lock) {
+            Some(pid) => format!(
+                "the chain store in {} is in use by another process (pid {pid}): another stampvm (or node) is using this chain's data directory",
+                dir.display()
+            ),
+            None => format!("opening the chain store: {error}"),
+        }
+    })
+}
+
 impl VmState {
     pub fn new(profile: Profile, lifecycle: Arc<Lifecycle>) -> VmState {
         VmState {
@@ -109,14 +157,10 @@ impl VmState {
         }
         let dir = PathBuf::from(&request.chain_data_dir);
         let store_options = StoreOptions::for_chain(&config, genesis.format);
-        let store = tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir)?;
-            Store::open(&dir, &genesis, store_options)
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        })
-        .await
-        .map_err(|e| Status::internal(e.to_string()))?
-        .map_err(|e| Status::failed_precondition(format!("opening the chain store: {e}")))?;
+        let store = tokio::task::spawn_blocking(move || open_store(&dir, &genesis, store_options))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(Status::failed_precondition)?;
         let clients =
             NodeClients::connect_lazy(&request.server_addr, self.profile).map_err(invalid)?;
         let servers_stop = Shutdown::new();
@@ -125,11 +169,7 @@ impl VmState {
             Some(addr) => Some(
                 crate::metrics::serve_scrape(addr, self.metrics.clone(), servers_stop.clone())
                     .await
-                    .map_err(|e| {
-                        Status::failed_precondition(format!(
-                            "chain config key `metrics-addr`: cannot serve metrics on {addr}: {e}"
-                        ))
-                    })?,
+                    .map_err(|e| metrics_refusal(addr, &e))?,
             ),
         };
         let handles = match VmHandles::start(Arc::new(store), &config, clients).await {
@@ -161,7 +201,10 @@ impl VmState {
             Ok(addr) => addr.unwrap_or_default(),
             Err(error) => format!("unreadable: {error}"),
         };
-        tracing::info!(chain = %chain_id, node = %node_id, profile = %self.profile, %db_server, ?config, "chain initialized");
+        // The config as chain config JSON (a file with these bytes is the same config), so a log
+        // shipper can read it and a person can paste it.
+        let config = config.to_json();
+        tracing::info!(chain = %chain_id, node = %node_id, profile = %self.profile, %db_server, %config, "chain initialized");
         Ok(running)
     }
 

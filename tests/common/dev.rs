@@ -21,13 +21,18 @@ pub struct DevProcess {
 
 impl DevProcess {
     /// `stampvm dev --data-dir <data_dir> --http 127.0.0.1:0 <extra>`, e.g. `extra` =
-    /// `["--metrics", "127.0.0.1:0"]`, in an empty environment.
+    /// `["--metrics", "127.0.0.1:0"]`, in an empty environment; `--http` only when `extra` has
+    /// none.
     pub fn spawn(data_dir: &Path, extra: &[&str]) -> DevProcess {
+        let http: &[&str] = match extra.contains(&"--http") {
+            true => &[],
+            false => &["--http", "127.0.0.1:0"],
+        };
         let mut child = Command::new(super::plugin_binary())
             .arg("dev")
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["--http", "127.0.0.1:0"])
+            .args(http)
             .args(extra)
             .env_clear()
             .stdin(Stdio::null())
@@ -68,6 +73,21 @@ impl DevProcess {
             }
             seen.push(line);
         }
+    }
+
+    /// [`DevProcess::banner`], then the rest of the banner through its last line (`Ctrl-C
+    /// stops…`): all its lines and the URL.
+    pub async fn whole_banner(&mut self) -> (Vec<String>, String) {
+        let (mut lines, url) = self.banner().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !lines.last().is_some_and(|l| l.starts_with("Ctrl-C stops")) {
+            let line = tokio::time::timeout_at(deadline, self.stdout.recv())
+                .await
+                .unwrap_or_else(|_| panic!("the banner did not end within 30 s: {lines:?}"))
+                .unwrap_or_else(|| panic!("stdout closed inside the banner: {lines:?}"));
+            lines.push(line);
+        }
+        (lines, url)
     }
 
     /// Waits (at most 30 s) for the banner's `JSON-RPC: <url>` line; returns the URL.
