@@ -224,7 +224,7 @@ async fn propose_block<B: Backend>(
     let data = args.data.unwrap_or_default();
     let payload = parse_payload(&data).map_err(|error| {
         tracing::debug!(%error, "proposeBlock data refused");
-        RpcError::BadData
+        RpcError::BadData(error)
     })?;
     match backend.propose(payload).await {
         Ok(()) => Ok(ProposeReply {
