@@ -105,6 +105,10 @@ pub enum RpcError {
     UnknownPayload(String),
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// An error of the node's own APIs (`info.*`, `health.*`) that `stampvm dev` serves, in
+    /// AvalancheGo's words (`crate::host::node_api`).
+    #[error("{0}")]
+    Node(String),
 }
 
 impl RpcError {
