@@ -280,6 +280,38 @@ mod tests {
         assert!(parse_payload(&wide).is_err());
     }
 
+    /// Every answer fits the length of the form the text was read as, for every length up to
+    /// past the longest form and prefixes of every kind (the fuzz target `text_decoders` checks
+    /// the same on long and random text).
+    #[test]
+    fn answers_fit_the_form_lengths() {
+        let patterns = ["a", "0", "0x", "0X", "0xa", "0Xa", "g", "é", "2", "x0"];
+        for pattern in patterns {
+            for prefix in ["", "0x", "0X"] {
+                for len in 0..=80 {
+                    let mut text: String = prefix.to_owned() + &pattern.repeat(80);
+                    let mut cut = len.min(text.len());
+                    while !text.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    text.truncate(cut);
+                    let n = text.len();
+                    let fits = match parse_payload(&text) {
+                        Ok(_) => n <= 50 || [64, 66, 74].contains(&n),
+                        Err(DataError::Cb58(_)) => !text.starts_with("0X") || n <= 50,
+                        Err(DataError::HexLength { found }) => found == n - 2,
+                        Err(DataError::NotHex) => [66, 74].contains(&n),
+                        Err(DataError::Checksum) => n == 74,
+                        Err(DataError::MissingPrefix) => n == 72,
+                        Err(DataError::UpperCasePrefix) => text.starts_with("0X"),
+                        Err(DataError::Empty) => n == 0,
+                    };
+                    assert!(fits, "{text:?} ({n}): {:?}", parse_payload(&text));
+                }
+            }
+        }
+    }
+
     #[test]
     fn errors_name_the_forms() {
         let length = DataError::HexLength { found: 70 }.to_string();
