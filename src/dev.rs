@@ -27,8 +27,9 @@ use crate::host::engine::EngineFailure;
 use crate::host::gateway::{Gateway, GatewayError};
 use crate::host::rpcdb::NodeDatabase;
 use crate::host::{
-    ChainParams, EngineHandle, EngineMode, HostError, LaunchOptions, Network, NodeCounters,
-    NodeServices, NodeServicesHandle, PluginProcess, SoloEngine, StaticHandlerProcess, VmClient,
+    ChainParams, EngineHandle, EngineMode, HostError, LaunchOptions, Network, NodeChain,
+    NodeCounters, NodeServices, NodeServicesHandle, PluginProcess, SoloEngine,
+    StaticHandlerProcess, VmClient,
 };
 use crate::rpc::protocol::Profile;
 use crate::shutdown::Shutdown;
@@ -346,6 +347,15 @@ impl DevNode {
             engine = engine.report_cycles(cycle_times);
         }
         let engine = engine.spawn(shutdown.clone());
+        // The node's /ext/health, /ext/info and /ext/metrics report the chain too.
+        let node_chain = NodeChain {
+            vm_id,
+            vm_version: client.version().await?.version,
+            client: client.clone(),
+            tip: Some(engine.subscribe()),
+        };
+        gateway.set_network_id(params.network_id);
+        gateway.register_node_chain(chain_id, node_chain);
         Ok(DevNode {
             _data_dir: data_dir_lock,
             shutdown,

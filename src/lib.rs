@@ -26,6 +26,7 @@
 //! - [`http_server`]: HTTP serving with connection limits and timeouts, for our own listeners.
 //! - [`dir_lock`]: who is using a data directory (the dev lock, the holder of RocksDB's lock).
 //! - [`clock`]: the local clock in the unit block timestamps use.
+//! - [`utc`]: times as RFC 3339 UTC text, without a date crate.
 
 pub mod actors;
 pub mod api;
@@ -42,6 +43,7 @@ pub mod plugin;
 pub mod rpc;
 pub mod shutdown;
 pub mod storage;
+pub mod utc;
 
 /// The crate version, reported by `vm.VM/Version` and `stampvm version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

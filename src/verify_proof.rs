@@ -10,10 +10,8 @@
 //! # Layout
 //! - this file: the flags, the offline checks, the report.
 //! - `node`: the `--rpc` fetch and comparison.
-//! - `utc`: Unix seconds as RFC 3339 text.
 
 mod node;
-mod utc;
 
 use anyhow::Context;
 use stampvm::api::data::{format_payload, Encoding};
@@ -138,7 +136,7 @@ fn report(proof: &Proof, args: &VerifyProofArgs) -> String {
         "valid: payload {} existed at {} (unix {}), block {} height {}, leaf {} of {}\n\
          checked: the audit path to root {}",
         format_payload(&proof.payload, Encoding::Hex),
-        utc::rfc3339(proof.timestamp),
+        stampvm::utc::rfc3339(proof.timestamp),
         proof.timestamp,
         proof.block_id,
         proof.height,

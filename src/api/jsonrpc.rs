@@ -13,9 +13,11 @@
 //! This module knows nothing of the methods themselves: [`crate::api::methods`] dispatches.
 
 use crate::api::backend::BackendError;
+use crate::api::data::DataError;
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::fmt;
 
 /// gorilla `E_PARSE`: the body (or a batch element) is not a request object.
@@ -48,6 +50,9 @@ pub const MAX_BATCH_ENTRIES: usize = 1000;
 /// Twice the request body limit: a thousand `getBlock` replies take ~350 KB, a thousand proofs
 /// on a batched chain ~1 MB.
 pub const MAX_BATCH_REPLY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The Go reference's answer to a payload it cannot read (vectors.md 3.3).
+pub const BAD_DATA: &str = "data must be hex representation of 32 bytes";
 
 /// Every JSON-RPC error we send. Where Go has the error, the text is the Go reference's, word
 /// for word, because clients match on them (shared/spec/vectors.md 3.3); the errors of methods
@@ -85,8 +90,9 @@ pub enum RpcError {
     /// decoding it, which took seconds for a 100,000-character one.
     #[error("id is {found} bytes long, longer than any CB58 block ID ({max} characters)")]
     IdTooLong { found: usize, max: usize },
-    #[error("data must be hex representation of 32 bytes")]
-    BadData,
+    /// Go's text word for word (clients match it); why, for people, goes in the error's `data`.
+    #[error("{BAD_DATA}")]
+    BadData(DataError),
     #[error("no accepted block at height {0}")]
     NoBlockAtHeight(u64),
     /// `proposeBatch` with no payloads or more than it takes in one request.
@@ -99,6 +105,10 @@ pub enum RpcError {
     UnknownPayload(String),
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// An error of the node's own APIs (`info.*`, `health.*`) that `stampvm dev` serves, in
+    /// AvalancheGo's words (`crate::host::node_api`).
+    #[error("{0}")]
+    Node(String),
 }
 
 impl RpcError {
@@ -127,12 +137,15 @@ impl RpcError {
     }
 
     /// The `data` member as raw JSON; `None` is sent as `null`.
-    fn data(&self) -> Option<&str> {
+    fn data(&self) -> Option<Cow<'_, str>> {
         match self {
-            RpcError::InvalidVersion { request } => Some(request),
+            RpcError::InvalidVersion { request } => Some(Cow::Borrowed(request)),
             // Go answers with the request struct as far as it decoded; we report none of it
             // decoded, which is Go's answer for a body that is not JSON at all.
-            RpcError::Parse(_) => Some(UNDECODED_REQUEST),
+            RpcError::Parse(_) => Some(Cow::Borrowed(UNDECODED_REQUEST)),
+            // Go sends null here; a string is as easy for its json2 client to decode (`Data` is
+            // an `interface{}`), and the message alone cannot tell a missing checksum from a typo.
+            RpcError::BadData(why) => serde_json::to_string(&why.to_string()).ok().map(Cow::Owned),
             _ => None,
         }
     }
@@ -400,7 +413,7 @@ pub(crate) fn encode_reply(
     }
     let id = id.map(|raw| compact_raw(raw.get()));
     let data = match outcome {
-        Err(error) => error.data().map(compact_raw),
+        Err(error) => error.data().map(|data| compact_raw(&data)),
         Ok(_) => None,
     };
     let reply = WireReply {

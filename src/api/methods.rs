@@ -153,7 +153,7 @@ async fn dispatch<B: Backend>(backend: &B, call: &Call<'_>) -> Result<Answer, Rp
     })
 }
 
-fn to_raw<T: Serialize>(reply: &T) -> Result<Box<RawValue>, RpcError> {
+pub(crate) fn to_raw<T: Serialize>(reply: &T) -> Result<Box<RawValue>, RpcError> {
     serde_json::value::to_raw_value(reply)
         .map_err(|error| BackendError::Internal(format!("encoding a reply: {error}")).into())
 }
@@ -161,7 +161,7 @@ fn to_raw<T: Serialize>(reply: &T) -> Result<Box<RawValue>, RpcError> {
 /// Params as gorilla json2 reads them: absent, `null`, `[]` or `[null]` give the defaults; an
 /// object is the arguments; an array's first element is (the rest are ignored, as in Go).
 /// Anything that does not fit is the Go reference's "couldn't unmarshal an argument".
-fn params<T: DeserializeOwned + Default>(raw: Option<&RawValue>) -> Result<T, RpcError> {
+pub(crate) fn params<T: DeserializeOwned + Default>(raw: Option<&RawValue>) -> Result<T, RpcError> {
     let Some(raw) = raw else {
         return Ok(T::default());
     };
@@ -224,7 +224,7 @@ async fn propose_block<B: Backend>(
     let data = args.data.unwrap_or_default();
     let payload = parse_payload(&data).map_err(|error| {
         tracing::debug!(%error, "proposeBlock data refused");
-        RpcError::BadData
+        RpcError::BadData(error)
     })?;
     match backend.propose(payload).await {
         Ok(()) => Ok(ProposeReply {

@@ -3,6 +3,7 @@
 //! shows the body we sent and the reply we got.
 
 use super::*;
+use crate::api::data::DataError;
 use crate::api::memory_backend::{MemoryBackend, MANUSCRIPT};
 use crate::api::proof_json::ProofJson;
 /// [`MANUSCRIPT`] in the Go reference's hex form: the child block's data (vectors.md 3.1).
@@ -46,6 +47,14 @@ fn error_reply(code: i64, message: &str, id: &str) -> String {
     )
 }
 
+/// The answer to unreadable `data`: Go's code and message word for word, and why in `data`.
+fn bad_data_reply(why: DataError, id: &str) -> String {
+    let data = serde_json::to_string(&why.to_string()).unwrap();
+    format!(
+        r#"{{"jsonrpc":"2.0","error":{{"code":-32000,"message":"data must be hex representation of 32 bytes","data":{data}}},"id":{id}}}"#
+    )
+}
+
 async fn check(backend: &MemoryBackend, body: &str, expected: &str) {
     assert_eq!(
         call(backend, body).await.as_deref(),
@@ -68,6 +77,27 @@ async fn propose_block_vector() {
         backend.mempool(),
         vec![parse_payload(MANUSCRIPT_HEX).unwrap()]
     );
+}
+
+/// Beyond Go: a plain digest (what `sha256sum` prints), with or without `0x`, proposes the same
+/// 32 bytes as Go's checksummed form; a second proposal of them is the duplicate it is.
+#[tokio::test]
+async fn plain_hex_digest_proposes_the_same_payload() {
+    let digest = &MANUSCRIPT_HEX[2..66];
+    for data in [digest.to_owned(), format!("0x{digest}")] {
+        let backend = MemoryBackend::genesis_only();
+        let params = format!(r#"{{"data":"{data}"}}"#);
+        check(
+            &backend,
+            &request("timestampvm.proposeBlock", &params, "1"),
+            r#"{"jsonrpc":"2.0","result":{"Success":true},"id":1}"#,
+        )
+        .await;
+        assert_eq!(backend.mempool(), vec![MANUSCRIPT], "{data}");
+        let again = format!(r#"{{"data":"{MANUSCRIPT_HEX}"}}"#);
+        let reply = call(&backend, &request("timestampvm.proposeBlock", &again, "2")).await;
+        assert!(reply.unwrap().contains(r#""Success":false"#), "{data}");
+    }
 }
 
 // vectors.md 3.2
@@ -125,16 +155,23 @@ async fn error_vectors() {
     )
     .await;
 
-    let bad_data = r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"data must be hex representation of 32 bytes","data":null},"id":6}"#;
-    let short = MANUSCRIPT_HEX[..66].to_owned();
+    // Go's row, except that `data` says why (Go sends null there).
+    let short = MANUSCRIPT_HEX[..64].to_owned();
     let bad_sum = format!("{}00000000", &MANUSCRIPT_HEX[..66]);
     let no_prefix = MANUSCRIPT_HEX[2..].to_owned();
-    for data in [short, bad_sum, no_prefix, String::new(), "0x".into()] {
+    let refusals = [
+        (short, DataError::HexLength { found: 62 }),
+        (bad_sum, DataError::Checksum),
+        (no_prefix, DataError::MissingPrefix),
+        (String::new(), DataError::Empty),
+        ("0x".into(), DataError::HexLength { found: 0 }),
+    ];
+    for (data, why) in refusals {
         let params = format!(r#"{{"data":"{data}"}}"#);
         check(
             &backend,
             &request("timestampvm.proposeBlock", &params, "6"),
-            bad_data,
+            &bad_data_reply(why, "6"),
         )
         .await;
     }
@@ -142,7 +179,7 @@ async fn error_vectors() {
         check(
             &backend,
             &request("timestampvm.proposeBlock", params, "6"),
-            bad_data,
+            &bad_data_reply(DataError::Empty, "6"),
         )
         .await;
     }
@@ -234,12 +271,24 @@ async fn over_long_ids_are_refused_unread() {
     )
     .await;
     // Over-long payload text (either form) is bad data, as any other.
-    for data in ["2".repeat(300_000), format!("0x{}", "0".repeat(300_000))] {
+    let too_long = crate::chain::Cb58Error::TooLong {
+        expected: 32,
+        max: 50,
+        found: 300_000,
+    };
+    let long = [
+        ("2".repeat(300_000), DataError::Cb58(too_long)),
+        (
+            format!("0x{}", "0".repeat(300_000)),
+            DataError::HexLength { found: 300_000 },
+        ),
+    ];
+    for (data, why) in long {
         let params = format!(r#"{{"data":"{data}"}}"#);
         check(
             &backend,
             &request("timestampvm.proposeBlock", &params, "3"),
-            &error_reply(-32000, "data must be hex representation of 32 bytes", "3"),
+            &bad_data_reply(why, "3"),
         )
         .await;
     }
@@ -459,8 +508,9 @@ async fn propose_batch_answers_each_item_in_order() {
         hex(&three),
     ];
     let params = serde_json::json!({ "data": items }).to_string();
+    let checksum = DataError::Checksum;
     let expected = format!(
-        r#"{{"jsonrpc":"2.0","result":{{"accepted":2,"results":[{{"success":true}},{{"success":false,"reason":"data must be hex representation of 32 bytes: hex payload checksum mismatch"}},{{"success":false,"reason":"payload is already pending in the mempool"}},{{"success":false,"reason":"payload is already in accepted block {GENESIS_ID}"}},{{"success":true}},{{"success":false,"reason":"mempool full (2 pending payloads)"}}]}},"id":1}}"#
+        r#"{{"jsonrpc":"2.0","result":{{"accepted":2,"results":[{{"success":true}},{{"success":false,"reason":"data must be hex representation of 32 bytes: {checksum}"}},{{"success":false,"reason":"payload is already pending in the mempool"}},{{"success":false,"reason":"payload is already in accepted block {GENESIS_ID}"}},{{"success":true}},{{"success":false,"reason":"mempool full (2 pending payloads)"}}]}},"id":1}}"#
     );
     check(
         &backend,
@@ -505,10 +555,13 @@ async fn propose_batch_refuses_empty_oversized_and_malformed_params() {
     let params = format!(r#"{{"data":["{MANUSCRIPT_HEX}"]}}"#);
     let down = error_reply(-32000, "the VM is shutting down", "1");
     check(&backend, &propose_batch(&params), &down).await;
+    let why = DataError::HexLength { found: 0 };
     check(
         &backend,
         &propose_batch(r#"{"data":["0x"]}"#),
-        r#"{"jsonrpc":"2.0","result":{"accepted":0,"results":[{"success":false,"reason":"data must be hex representation of 32 bytes: hex payload must be 0x and 72 hex digits (32 bytes and a 4-byte checksum), found 0 digits"}]},"id":1}"#,
+        &format!(
+            r#"{{"jsonrpc":"2.0","result":{{"accepted":0,"results":[{{"success":false,"reason":"data must be hex representation of 32 bytes: {why}"}}]}},"id":1}}"#
+        ),
     )
     .await;
 }
@@ -577,9 +630,18 @@ async fn get_proof_says_not_yet_unknown_or_bad_data() {
         &error_reply(-32002, &message, "1"),
     )
     .await;
-    let bad_data = error_reply(-32000, "data must be hex representation of 32 bytes", "1");
-    for params in ["{}", r#"{"data":"0x00"}"#, r#"{"data":""}"#] {
-        check(&backend, &get_proof(params.into()), &bad_data).await;
+    let refusals = [
+        ("{}", DataError::Empty),
+        (r#"{"data":"0x00"}"#, DataError::HexLength { found: 2 }),
+        (r#"{"data":""}"#, DataError::Empty),
+    ];
+    for (params, why) in refusals {
+        check(
+            &backend,
+            &get_proof(params.into()),
+            &bad_data_reply(why, "1"),
+        )
+        .await;
     }
     let bad_params = error_reply(-32000, BAD_PARAMS, "1");
     check(&backend, &get_proof(r#"{"data":5}"#.into()), &bad_params).await;

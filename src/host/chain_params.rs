@@ -114,7 +114,7 @@ impl ChainParams {
     ) -> ChainParams {
         ChainParams {
             profile: Profile::latest(),
-            network_id: 12345,
+            network_id: super::node_api::LOCAL_NETWORK_ID,
             subnet_id: Id::sha256(b"stampvm host: subnet"),
             chain_id: Id::sha256(b"stampvm host: chain"),
             node_id,

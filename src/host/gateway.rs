@@ -13,6 +13,9 @@
 //! ([`crate::host::http_callbacks`]). The plugin's headers are merged into the node's preset ones
 //! up to 39 and replace them from 40. Responses are buffered whole.
 //!
+//! The node's own endpoints, `/ext/health`, `/ext/info` and `/ext/metrics`, are answered here too,
+//! for the chains registered with [`Gateway::register_node_chain`] ([`super::node_api`]).
+//!
 //! Limits ([`GATEWAY_LIMITS`]): request bodies are buffered before forwarding, so they are held to
 //! the plugin API's own limit ([`MAX_BODY_BYTES`], 413 beyond) and must arrive within 30 s (408);
 //! connections are capped, and one without a request in progress is closed after 30 s, which
@@ -20,6 +23,7 @@
 
 use super::go_http::{build_response, element, header_elements, node_headers, request_target};
 use super::http_callbacks::call_handle;
+use super::node_api::{Endpoint, NodeApis, NodeChain, NodeReply};
 use crate::api::http::MAX_BODY_BYTES;
 use crate::chain::id::{Id, NodeId};
 use crate::http_server::{self, ServerLimits};
@@ -146,6 +150,8 @@ struct Routes {
     limits: GatewayLimits,
     table: RwLock<Table>,
     forwarded: ForwardCounters,
+    /// The node's own APIs (`/ext/health`, `/ext/info`, `/ext/metrics`).
+    node: Arc<NodeApis>,
 }
 
 /// What a path route belongs to: a chain (gated until it is ready) or a VM's static handlers.
@@ -220,6 +226,7 @@ impl Gateway {
                 limits,
                 table: RwLock::new(Table::default()),
                 forwarded: ForwardCounters::default(),
+                node: Arc::new(NodeApis::new(node_id.to_string(), profile)),
             }),
             listener: Arc::new(Mutex::new(Some(listener))),
             local_addr,
@@ -299,11 +306,25 @@ impl Gateway {
             .ready = ready;
     }
 
-    /// Unmounts a chain (its handlers are gone, e.g. the plugin shut down): its requests get 404.
+    /// Unmounts a chain (its handlers are gone, e.g. the plugin shut down): its requests get 404,
+    /// and the node's endpoints no longer report it.
     pub fn remove_chain(&self, chain_id: Id) {
         let mut table = self.routes.write();
         table.mount(Mount::Chain(chain_id), Vec::new());
         table.chains.remove(&chain_id);
+        self.routes.node.remove(chain_id);
+    }
+
+    /// Reports a chain in the node's own endpoints, as the node does for every chain it runs: its
+    /// health check in `/ext/health`, its VM's version in `info.getNodeVersion`, its metrics in
+    /// `/ext/metrics`. Replaces an earlier registration of the chain.
+    pub fn register_node_chain(&self, chain_id: Id, chain: NodeChain) {
+        self.routes.node.register(chain_id, chain);
+    }
+
+    /// The network ID `info.getNetworkID` reports (default 12345, a local network's).
+    pub fn set_network_id(&self, network_id: u32) {
+        self.routes.node.set_network_id(network_id);
     }
 
     /// Unmounts a VM's static handlers (its static-handler process is gone).
@@ -479,6 +500,10 @@ impl Routes {
         body: Body,
         remote: SocketAddr,
     ) -> Result<Response, RequestError> {
+        if let Some(endpoint) = self.node_endpoint(&parts)? {
+            let body = read_body(&parts, body, self.limits).await?;
+            return Ok(self.answer_node(endpoint, &parts, &body).await);
+        }
         let mut client = self.resolve(&parts)?;
         let body = read_body(&parts, body, self.limits).await?;
         let rpc = self.rpc_for(&parts);
@@ -522,6 +547,58 @@ impl Routes {
         let mut reply = reply.map_err(RequestError::Rpc)?;
         reply.headers = node_headers(self.profile, preset, reply.headers);
         Ok(build_response(&parts.method, reply))
+    }
+
+    /// The node endpoint a request is for: a path route like the chains', so a header-routed
+    /// request goes to its chain instead.
+    fn node_endpoint(&self, parts: &Parts) -> Result<Option<Endpoint>, RequestError> {
+        Ok(match self.header_route(parts)? {
+            Some(_) => None,
+            None => Endpoint::for_path(parts.uri.path()),
+        })
+    }
+
+    /// A node endpoint's answer, with the node's `node-id` header.
+    async fn answer_node(&self, endpoint: Endpoint, parts: &Parts, body: &[u8]) -> Response {
+        let bootstrapped = {
+            let table = self.read();
+            table.chains.iter().map(|(id, c)| (*id, c.ready)).collect()
+        };
+        let headers: Vec<_> = parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                crate::api::http::HeaderField::new(name.as_str(), &value)
+            })
+            .collect();
+        let method = parts.method.as_str();
+        let reply = self
+            .node
+            .answer(endpoint, method, &headers, body, bootstrapped)
+            .await;
+        self.node_response(reply)
+    }
+
+    fn node_response(&self, reply: NodeReply) -> Response {
+        let mut response = Response::new(Body::from(reply.body));
+        *response.status_mut() =
+            StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let headers = response.headers_mut();
+        for field in reply.headers {
+            let Ok(name) = HeaderName::try_from(field.name.as_str()) else {
+                continue;
+            };
+            for value in field.values {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.append(name.clone(), value);
+                }
+            }
+        }
+        if let Ok(value) = HeaderValue::from_str(&self.node_id) {
+            headers.insert(HeaderName::from_static("node-id"), value);
+        }
+        response
     }
 
     /// Go's `http.Error`: plain text plus newline, with the node's preset headers.

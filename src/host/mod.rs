@@ -27,6 +27,8 @@
 //! - `notify_slot`: the node's one-message Messenger queue ([`node_services::NotifySlot`]).
 //! - [`engine`]: a one-validator consensus loop: wait for an event, build, verify, accept.
 //! - [`gateway`]: the node's HTTP API server (`/ext/bc/<chainID>…`, `/ext/vm/<vmID>…`).
+//! - [`node_api`]: the node's own endpoints on it: `/ext/health`, `/ext/info`, `/ext/metrics`.
+//! - `prometheus_text`: a chain's `Gather` answer as the node's `/ext/metrics` shows it.
 //! - [`http_callbacks`]: the per-request Writer/Reader server behind the gateway's `Handle` calls.
 //! - `go_http`: requests and replies in Go's `net/http` shapes, shared by both gateway RPCs.
 //! - `error`: [`HostError`], one variant per step that can fail.
@@ -49,10 +51,12 @@ pub mod gateway;
 mod go_http;
 pub mod http_callbacks;
 mod network;
+pub mod node_api;
 pub mod node_services;
 mod notify_slot;
 mod output;
 pub mod process;
+mod prometheus_text;
 mod raw_codec;
 pub mod registration;
 pub mod rpcdb;
@@ -68,6 +72,7 @@ mod tests;
 pub use chain_params::{ChainParams, ClientVersion};
 pub use engine::{AcceptedTip, EngineHandle, EngineMode, SoloEngine};
 pub use error::HostError;
+pub use node_api::NodeChain;
 pub use node_services::{Network, NodeCounters, NodeServices, NodeServicesHandle};
 pub use process::{LaunchOptions, PluginProcess};
 pub use registration::StaticHandlerProcess;

@@ -400,3 +400,99 @@ async fn gossip_is_relayed_and_notify_has_one_slot() {
     shutdown.trigger();
     engine.join().await;
 }
+
+// The node's own endpoints when the plugin fails them (node-behaviour.md sections 9 and 11): a
+// Health error status makes the chain's check fail with Go's wording and `/ext/health` answer
+// 503, a Gather error makes `/ext/metrics` a 500, and `info` still answers with the version
+// the VM gave. The fake answers Health and Gather with Unimplemented. Fails on any other status
+// or text, or if a node endpoint is not served at all (404).
+#[tokio::test]
+async fn node_endpoints_report_a_failing_plugin() {
+    let shutdown = Shutdown::new();
+    let (_fake, client) = fake_plugin(&shutdown).await;
+    let node = NodeId([7; 20]);
+    let addr = "127.0.0.1:0".parse().unwrap();
+    let gateway = gateway::Gateway::bind(addr, node).await.unwrap();
+    let chain_id = Id::sha256(b"node endpoints");
+    let vm_id = Id::from_name("fake").unwrap();
+    let version = client.version().await.unwrap().version;
+    let chain = NodeChain {
+        vm_id,
+        vm_version: version,
+        client,
+        tip: None,
+    };
+    gateway.register_node_chain(chain_id, chain);
+    gateway.set_network_id(5);
+    let _serving = gateway.spawn(shutdown.clone());
+    let base = format!("http://{}", gateway.local_addr());
+    let http = reqwest::Client::new();
+
+    let health = http.get(format!("{base}/ext/health")).send().await.unwrap();
+    assert_eq!(health.status(), 503);
+    let health: serde_json::Value = health.json().await.unwrap();
+    let check = &health["checks"][chain_id.to_string()];
+    assert_eq!(
+        check["error"],
+        "health check failed: rpc error: code = Unimplemented desc = health"
+    );
+    assert_eq!(
+        (&health["healthy"], &check["contiguousFailures"]),
+        (&false.into(), &1.into())
+    );
+    assert_eq!(
+        check["message"]["engine"],
+        serde_json::json!({"consensus": null, "vm": null})
+    );
+
+    let metrics = http
+        .get(format!("{base}/ext/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 500);
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.starts_with("An error has occurred while serving metrics"),
+        "{text}"
+    );
+
+    let call = |method: &str| {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}"}}"#);
+        http.post(format!("{base}/ext/info"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let reply: serde_json::Value = call("info.getNodeVersion")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let versions = &reply["result"]["vmVersions"];
+    assert_eq!(
+        *versions,
+        serde_json::json!({ vm_id.to_string(): "fake/1.0" })
+    );
+    let reply: serde_json::Value = call("info.getNetworkID")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["result"], serde_json::json!({"networkID": "5"}));
+    let reply: serde_json::Value = call("info.nope").await.unwrap().json().await.unwrap();
+    assert_eq!(
+        reply["error"]["message"],
+        "rpc: can't find method \"info.Nope\""
+    );
+
+    // Once the chain is removed, the node reports nothing of it.
+    gateway.remove_chain(chain_id);
+    let health = http.get(format!("{base}/ext/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health, serde_json::json!({"checks": {}, "healthy": true}));
+    shutdown.trigger();
+}

@@ -5,6 +5,7 @@
 use super::{encoding, RpcError};
 use crate::api::backend::{Backend, BackendError, ProofLookup, ProposeError};
 use crate::api::data::{format_payload, parse_payload};
+use crate::api::jsonrpc::BAD_DATA;
 use crate::api::proof_json::ProofJson;
 use crate::chain::Payload;
 use serde::{Deserialize, Serialize};
@@ -96,7 +97,7 @@ pub(super) async fn propose_batch<B: Backend>(
     let results: Vec<ItemResult> = parsed
         .into_iter()
         .map(|parsed| match parsed {
-            Err(error) => ItemResult::refused(format!("{}: {error}", RpcError::BadData)),
+            Err(error) => ItemResult::refused(format!("{BAD_DATA}: {error}")),
             Ok(_) => ItemResult::from(answers.next().expect("as many answers as sent, checked")),
         })
         .collect();
@@ -125,7 +126,7 @@ pub(super) async fn get_proof<B: Backend>(
     let encoding = encoding(args.encoding)?;
     let payload = parse_payload(&args.data.unwrap_or_default()).map_err(|error| {
         tracing::debug!(%error, "getProof data refused");
-        RpcError::BadData
+        RpcError::BadData(error)
     })?;
     match backend.proof(payload).await? {
         ProofLookup::Proven(proof) => Ok(ProofJson::from_proof(

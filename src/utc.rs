@@ -1,12 +1,16 @@
-//! Unix seconds as RFC 3339 UTC text, for the verdict line. No date crate is in the tree and
-//! one is not worth adding for this: the calendar date of a day count is a dozen lines
-//! (Howard Hinnant's `civil_from_days`, proleptic Gregorian, exact for every `i64`).
+//! Times as RFC 3339 UTC text: Unix seconds for `stampvm verify-proof`'s verdict line, and a
+//! `SystemTime` to the nanosecond, as Go's `time.Time` marshals into JSON, for the dev node's
+//! `/ext/health`. No date crate is in the tree and one is not worth adding for this: the
+//! calendar date of a day count is a dozen lines (Howard Hinnant's `civil_from_days`, proleptic
+//! Gregorian, exact for every `i64`).
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const SECS_PER_DAY: i64 = 86_400;
 
 /// `YYYY-MM-DDThh:mm:ssZ`. Years before 0 or after 9999, which RFC 3339 cannot write, come
 /// out with a sign or more digits rather than wrong.
-pub(super) fn rfc3339(unix: i64) -> String {
+pub fn rfc3339(unix: i64) -> String {
     let (year, month, day) = civil_from_days(unix.div_euclid(SECS_PER_DAY));
     let secs = unix.rem_euclid(SECS_PER_DAY);
     format!(
@@ -15,6 +19,22 @@ pub(super) fn rfc3339(unix: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+/// Go's `time.RFC3339Nano` in UTC, as `encoding/json` writes a `time.Time`: the fraction of
+/// the second with its trailing zeros dropped, none at all on a whole second
+/// (`2024-05-01T10:00:00.12Z`, `2024-05-01T10:00:00Z`). Times before 1970 are not expected.
+pub fn rfc3339_nanos(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+    let whole = rfc3339(secs);
+    let nanos = since.subsec_nanos();
+    if nanos == 0 {
+        return whole;
+    }
+    let fraction = format!("{nanos:09}");
+    let fraction = fraction.trim_end_matches('0');
+    format!("{}.{fraction}Z", whole.trim_end_matches('Z'))
 }
 
 /// `(year, month 1-12, day 1-31)` of the day `days` after 1970-01-01. Counts in 400-year eras
@@ -55,6 +75,22 @@ mod tests {
         // The extremes do not overflow.
         assert!(rfc3339(i64::MIN).ends_with('Z'));
         assert!(rfc3339(i64::MAX).ends_with('Z'));
+    }
+
+    #[test]
+    fn nanoseconds_as_go_writes_them() {
+        use std::time::Duration;
+        let at = |secs, nanos| UNIX_EPOCH + Duration::new(secs, nanos);
+        assert_eq!(rfc3339_nanos(at(1_700_000_000, 0)), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            rfc3339_nanos(at(1_700_000_000, 120_000_000)),
+            "2023-11-14T22:13:20.12Z"
+        );
+        assert_eq!(
+            rfc3339_nanos(at(1_700_000_000, 1)),
+            "2023-11-14T22:13:20.000000001Z"
+        );
+        assert_eq!(rfc3339_nanos(UNIX_EPOCH), "1970-01-01T00:00:00Z");
     }
 
     #[test]
