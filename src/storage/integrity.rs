@@ -394,13 +394,16 @@ mod tests {
         assert_eq!(store.last_accepted_id().unwrap(), genesis().block().id());
     }
 
+    /// A damage to a three-block chain, and how the open must name it.
+    type Case = (
+        &'static str,
+        fn(&Raw, &mut WriteBatch, &[Block]),
+        fn(&[Block]) -> Damage,
+    );
+
     #[test]
     fn a_height_index_out_of_step_with_the_tip_is_refused() {
-        let cases: [(
-            &str,
-            fn(&Raw, &mut WriteBatch, &[Block]),
-            fn(&[Block]) -> Damage,
-        ); 6] = [
+        let cases: [Case; 6] = [
             (
                 "tip missing",
                 |store, batch, _| batch.delete_cf(store.cf(CF_META), META_LAST_ACCEPTED),
