@@ -5,9 +5,10 @@
 //! deleted with the data kept, bytes flipped in the newest write-ahead log, the write-ahead log
 //! deleted), and starts the binary again. Fails if the second Initialize succeeds (at genesis, or
 //! at a lower tip), if its error does not say the store is damaged and what the operator can do,
-//! or if the plugin's log lacks the refusal at ERROR. An intact restart must log the tip it
-//! resumed at (INFO), and an unsynced chain (`rocksdb-sync-writes: false`) whose WAL is damaged
-//! resumes at the last intact accept and logs that lower tip.
+//! if the plugin's log lacks the refusal at ERROR, or if a refused start deleted or added a table,
+//! MANIFEST or CURRENT file. An intact restart must log the tip it resumed at (INFO), and an
+//! unsynced chain (`rocksdb-sync-writes: false`) whose WAL is damaged resumes at the last intact
+//! accept and logs that lower tip.
 
 mod common;
 
@@ -182,9 +183,17 @@ async fn truncated_manifest_is_refused() {
     let manifest = current_manifest(dir.path());
     let bytes = std::fs::read(&manifest).unwrap();
     std::fs::write(&manifest, &bytes[..bytes.len() / 2]).unwrap();
+    let data_files = || {
+        files(dir.path(), |name| {
+            name == "CURRENT" || name.starts_with("MANIFEST-") || name.contains(".sst")
+        })
+    };
+    let before = data_files();
     Restart::run("half-manifest", dir.path(), SYNCED)
         .await
         .refused();
+    // A read-write open would have deleted the tables the short MANIFEST does not name.
+    assert_eq!(data_files(), before, "the refused start changed the store");
 }
 
 #[tokio::test]

@@ -498,6 +498,49 @@ mod tests {
         );
     }
 
+    /// The store's own files (not RocksDB's info logs), with their sizes.
+    fn data_files(dir: &Path) -> Vec<(String, u64)> {
+        rocksdb_files(dir)
+            .into_iter()
+            .filter(|name| FileKind::of(name).is_some())
+            .map(|name| {
+                let size = std::fs::metadata(dir.join(DB_DIR).join(&name))
+                    .unwrap()
+                    .len();
+                (name, size)
+            })
+            .collect()
+    }
+
+    /// As a backup copied from a running node can be. The refusal must come before RocksDB's
+    /// read-write open, which would delete every table the short MANIFEST does not name.
+    #[test]
+    fn a_truncated_manifest_is_refused_without_touching_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks = chain(dir.path(), 3);
+        {
+            // A second run: its open flushes the first run's log into tables.
+            let store = open(dir.path()).unwrap();
+            let tip = blocks.last().unwrap();
+            let block = Block::single(tip.id(), 4, 4, [4; 32]);
+            store.accept(block.id(), &block, None).unwrap();
+        }
+        let db = dir.path().join(DB_DIR);
+        let current = std::fs::read_to_string(db.join("CURRENT")).unwrap();
+        let manifest = db.join(current.trim_end());
+        let bytes = std::fs::read(&manifest).unwrap();
+        std::fs::write(&manifest, &bytes[..bytes.len() / 2]).unwrap();
+        let before = data_files(dir.path());
+        assert!(before.iter().any(|(name, _)| name.ends_with(".sst")));
+        let damage = refusal(dir.path());
+        eprintln!("{damage}");
+        assert_eq!(
+            data_files(dir.path()),
+            before,
+            "the refusal changed the store"
+        );
+    }
+
     #[test]
     fn a_deleted_manifest_is_named() {
         let dir = tempfile::tempdir().unwrap();

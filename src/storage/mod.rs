@@ -133,6 +133,15 @@ pub struct Store {
     memtables: WriteBufferManager,
 }
 
+/// How [`Store::open`] opens RocksDB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// To check an existing store without changing a byte of it.
+    ReadOnly,
+    /// To run the chain; `create`: a new store, in a directory that holds none.
+    ReadWrite { create: bool },
+}
+
 /// What RocksDB's memory budget holds now, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RocksdbMemory {
@@ -169,6 +178,14 @@ fn wal_recovery_mode(sync_writes: bool) -> DBRecoveryMode {
     }
 }
 
+/// What [`Store::inspect`] found.
+enum Inspection {
+    /// No chain yet: genesis is to be written.
+    Empty,
+    /// A chain of a readable `schema`, consistent up to its last accepted block `tip`.
+    Chain { schema: u32, tip: (Id, Block) },
+}
+
 /// A payload index value, of either schema.
 fn decode_location(raw: &[u8]) -> Result<StoredLocation, StorageError> {
     PayloadLocation::decode(raw).ok_or(StorageError::CorruptMeta {
@@ -179,7 +196,8 @@ fn decode_location(raw: &[u8]) -> Result<StoredLocation, StorageError> {
 impl Store {
     /// Opens (creating if needed) the store under `chain_data_dir`, then makes sure it holds the
     /// chain that starts with `genesis`: a fresh store gets its block written as accepted block
-    /// 0; an existing one must have the same genesis block (and so the same format).
+    /// 0; an existing one must have the same genesis block (and so the same format), and be
+    /// consistent ([`integrity`]).
     pub fn open(
         chain_data_dir: &Path,
         genesis: &Genesis,
@@ -187,10 +205,67 @@ impl Store {
     ) -> Result<Store, StorageError> {
         let path = chain_data_dir.join(DB_DIR);
         let survey = integrity::survey(&path)?;
+        let genesis_block = genesis.block();
+        let at_open = |e: StorageError| e.at_open(&path);
+        // An existing store is checked read-only first. A read-write open already changes the
+        // directory: it flushes the replayed write-ahead log into new tables, writes a new
+        // MANIFEST and deletes every table the MANIFEST does not name. Over a MANIFEST cut in
+        // half that deleted most of the chain's tables before the checks below could refuse
+        // the store, and with them what RocksDB's repair tool could have salvaged. A read-only
+        // open changes nothing; it replays the log into memory once more (a second or less even
+        // for a batched chain's full 128 MiB of memtables).
+        if matches!(survey, Survey::Existing { .. }) && Store::has_every_family(&path)? {
+            let inspected = Store::open_db(&path, genesis.format, options, Access::ReadOnly)?;
+            inspected
+                .inspect(genesis_block.id(), survey)
+                .map_err(at_open)?;
+        }
+        let access = Access::ReadWrite {
+            create: survey == Survey::Fresh,
+        };
+        let store = Store::open_db(&path, genesis.format, options, access)?;
+        let (tip, block) = store
+            .check_or_init(&genesis_block, survey)
+            .map_err(at_open)?;
+        // Every open says where the chain resumes, so a store that came back lower than the
+        // node expects (an unsynced chain after a power loss) shows in the log.
+        tracing::info!(
+            path = %path.display(),
+            height = block.height,
+            id = %tip,
+            timestamp = block.timestamp,
+            sync_writes = options.sync_writes,
+            "chain store opened at its last accepted block"
+        );
+        Ok(store)
+    }
+
+    /// Whether the store at `path` has every column family of this schema (a schema 1 store
+    /// has no Merkle family until its first read-write open creates it).
+    fn has_every_family(path: &Path) -> Result<bool, StorageError> {
+        let families = DB::list_cf(&Options::default(), path).map_err(|source| {
+            StorageError::Open {
+                path: path.to_path_buf(),
+                source,
+            }
+            .at_open(path)
+        })?;
+        Ok(ALL_CFS
+            .iter()
+            .all(|name| families.iter().any(|family| family == name)))
+    }
+
+    /// RocksDB with this store's options, opened as `access` says.
+    fn open_db(
+        path: &Path,
+        format: ChainFormat,
+        options: StoreOptions,
+        access: Access,
+    ) -> Result<Store, StorageError> {
         let mut db_options = Options::default();
         // Only a directory without a store may get a new one: RocksDB would otherwise take a
         // store whose CURRENT file is lost for a new one (and [`integrity::survey`] refuses it).
-        db_options.create_if_missing(survey == Survey::Fresh);
+        db_options.create_if_missing(access == Access::ReadWrite { create: true });
         // Old stores lack the families later schemas added (schema 1 had no Merkle family).
         db_options.create_missing_column_families(true);
         db_options.set_wal_recovery_mode(wal_recovery_mode(options.sync_writes));
@@ -240,34 +315,24 @@ impl Store {
             }
             ColumnFamilyDescriptor::new(*name, cf_options)
         });
-        let db = DB::open_cf_descriptors(&db_options, &path, cfs).map_err(|source| {
+        let opened = match access {
+            Access::ReadOnly => DB::open_cf_descriptors_read_only(&db_options, path, cfs, false),
+            Access::ReadWrite { .. } => DB::open_cf_descriptors(&db_options, path, cfs),
+        };
+        let db = opened.map_err(|source| {
             StorageError::Open {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 source,
             }
-            .at_open(&path)
+            .at_open(path)
         })?;
-        let store = Store {
+        Ok(Store {
             db,
             options,
-            format: genesis.format,
+            format,
             cache,
             memtables,
-        };
-        let (tip, block) = store
-            .check_or_init(&genesis.block(), survey)
-            .map_err(|e| e.at_open(&path))?;
-        // Every open says where the chain resumes, so a store that came back lower than the
-        // node expects (an unsynced chain after a power loss) shows in the log.
-        tracing::info!(
-            path = %path.display(),
-            height = block.height,
-            id = %tip,
-            timestamp = block.timestamp,
-            sync_writes = options.sync_writes,
-            "chain store opened at its last accepted block"
-        );
-        Ok(store)
+        })
     }
 
     /// The chain's block format, from its genesis.
@@ -291,31 +356,50 @@ impl Store {
             .expect("column family opened at start")
     }
 
-    /// Checks an existing store against `genesis` and its own consistency ([`integrity`]), or
-    /// writes genesis into a new one; returns the last accepted block.
+    /// What an opened store holds, read only: nothing yet, or a chain (after checking it is
+    /// `genesis`'s and consistent, [`integrity`]). Data without metadata is damage.
+    fn inspect(&self, genesis_id: Id, survey: Survey) -> Result<Inspection, StorageError> {
+        let Some(raw) = self.db.get_cf(self.cf(CF_META), META_SCHEMA_VERSION)? else {
+            // No metadata: only a store that never held a write may get its genesis.
+            if let Some(family) = self.first_family_with_data()? {
+                return Err(self.damaged(Damage::MetadataMissing { holds: family }));
+            }
+            if survey == (Survey::Existing { held_data: true }) {
+                return Err(self.damaged(Damage::MetadataMissing {
+                    holds: "its table files or write-ahead log",
+                }));
+            }
+            return Ok(Inspection::Empty);
+        };
+        let schema = u32::from_be_bytes(raw.as_slice().try_into().map_err(|_| {
+            StorageError::CorruptMeta {
+                what: "schema version",
+            }
+        })?);
+        if !READABLE_SCHEMAS.contains(&schema) {
+            return Err(StorageError::Schema { found: schema });
+        }
+        let stored = self
+            .meta_id(META_GENESIS)?
+            .ok_or(StorageError::CorruptMeta { what: "genesis id" })?;
+        if stored != genesis_id {
+            return Err(StorageError::OtherChain {
+                stored,
+                given: genesis_id,
+            });
+        }
+        let tip = self.check_tip(genesis_id)?;
+        Ok(Inspection::Chain { schema, tip })
+    }
+
+    /// [`Store::inspect`], then writes genesis into an empty store or marks an older schema
+    /// current; returns the last accepted block.
     fn check_or_init(&self, genesis: &Block, survey: Survey) -> Result<(Id, Block), StorageError> {
         let genesis_id = genesis.id();
-        match self.db.get_cf(self.cf(CF_META), META_SCHEMA_VERSION)? {
-            Some(raw) => {
-                let found = u32::from_be_bytes(raw.as_slice().try_into().map_err(|_| {
-                    StorageError::CorruptMeta {
-                        what: "schema version",
-                    }
-                })?);
-                if !READABLE_SCHEMAS.contains(&found) {
-                    return Err(StorageError::Schema { found });
-                }
-                let stored = self
-                    .meta_id(META_GENESIS)?
-                    .ok_or(StorageError::CorruptMeta { what: "genesis id" })?;
-                if stored != genesis_id {
-                    return Err(StorageError::OtherChain {
-                        stored,
-                        given: genesis_id,
-                    });
-                }
-                if found != SCHEMA_VERSION {
-                    tracing::info!(from = found, to = SCHEMA_VERSION, "store schema upgraded");
+        match self.inspect(genesis_id, survey)? {
+            Inspection::Chain { schema, tip } => {
+                if schema != SCHEMA_VERSION {
+                    tracing::info!(from = schema, to = SCHEMA_VERSION, "store schema upgraded");
                     let mut batch = WriteBatch::default();
                     batch.put_cf(
                         self.cf(CF_META),
@@ -324,18 +408,9 @@ impl Store {
                     );
                     self.write(batch)?;
                 }
-                self.check_tip(genesis_id)
+                Ok(tip)
             }
-            None => {
-                // No metadata: only a store that never held a write may get its genesis now.
-                if let Some(family) = self.first_family_with_data()? {
-                    return Err(self.damaged(Damage::MetadataMissing { holds: family }));
-                }
-                if survey == (Survey::Existing { held_data: true }) {
-                    return Err(self.damaged(Damage::MetadataMissing {
-                        holds: "its table files or write-ahead log",
-                    }));
-                }
+            Inspection::Empty => {
                 let mut batch = WriteBatch::default();
                 self.put_accepted(&mut batch, genesis_id, genesis, None)?;
                 batch.put_cf(self.cf(CF_META), META_GENESIS, genesis_id.as_bytes());
