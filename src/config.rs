@@ -77,6 +77,9 @@ pub struct ChainConfig {
     /// fsync every accept before answering the node. Turning it off trades crash safety for
     /// speed: a power loss can lose the most recently accepted blocks.
     pub rocksdb_sync_writes: bool,
+    /// Health reports the chain stalled once a block has been processing (verified, neither
+    /// accepted nor rejected) for longer than this.
+    pub health_max_processing_seconds: u64,
 }
 
 impl Default for ChainConfig {
@@ -95,6 +98,7 @@ impl Default for ChainConfig {
             rocksdb_cache_mb: 64,
             rocksdb_memtable_mb: None,
             rocksdb_sync_writes: true,
+            health_max_processing_seconds: 30,
         }
     }
 }
@@ -167,6 +171,12 @@ impl ChainConfig {
             1_000_000,
         )?;
         check_range("rocksdb-cache-mb", self.rocksdb_cache_mb, 0, 65_536)?;
+        check_range(
+            "health-max-processing-seconds",
+            self.health_max_processing_seconds,
+            1,
+            86_400,
+        )?;
         if let Some(mb) = self.rocksdb_memtable_mb {
             check_range("rocksdb-memtable-mb", mb, 1, 65_536)?;
         }
@@ -189,6 +199,10 @@ impl ChainConfig {
 
     pub fn gossip_flush(&self) -> Duration {
         Duration::from_millis(self.gossip_flush_ms)
+    }
+
+    pub fn health_max_processing(&self) -> Duration {
+        Duration::from_secs(self.health_max_processing_seconds)
     }
 }
 
@@ -279,6 +293,11 @@ mod tests {
         assert!(ChainConfig::from_bytes(b"[1,2]").is_err());
         let err = ChainConfig::from_bytes(br#"{"rocksdb-memtable-mb": 0}"#).unwrap_err();
         assert!(err.to_string().contains("rocksdb-memtable-mb"), "{err}");
+        let err = ChainConfig::from_bytes(br#"{"health-max-processing-seconds": 0}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("health-max-processing-seconds"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! - [`plugin`]: plugin mode end to end — handshake, serving, signals and exit.
 //! - [`dev`]: `stampvm dev`, a single-node local chain with no AvalancheGo installed.
 //! - [`metrics`]: metric names, the Prometheus exporter, the conversion for the node's `Gather`.
+//! - [`failures`]: failures logged (rate-limited) and counted, so they never pass in silence.
 //! - [`config`]: the chain config (the node's `config_bytes`), defaults and validation.
 //! - [`logging`]: stderr logs, level and format switched by the chain config at run time.
 //! - [`shutdown`]: the one stop signal every long-running task watches.
@@ -35,6 +36,7 @@ pub mod clock;
 pub mod config;
 pub mod dev;
 pub mod dir_lock;
+pub mod failures;
 pub mod host;
 pub mod http_server;
 pub mod logging;

@@ -7,7 +7,20 @@
 //! store, or if the chain does not come back healthy and able to accept blocks once the directory
 //! is writable again.
 //!
-//! A second test pins down what RocksDB itself does when a memtable flush meets an unwritable
+//! While the store is locked, the probe's failure is logged at ERROR once (rate-limited) however
+//! often Health is called, and counted in `stampvm_failures_total`.
+//!
+//! `genesis_has_no_age_and_a_stuck_block_is_a_stall`: on a fresh chain `lastAcceptedAgeSeconds`
+//! is null (genesis carries time 0; the audit saw 1,796,679,744), and a block verified but never
+//! decided for longer than `health-max-processing-seconds` makes Health unhealthy with a message
+//! that says so; deciding it makes the chain healthy again. Fails if the stall goes unreported.
+//!
+//! `the_write_probe_is_cached_for_a_second`: eight concurrent Health calls right after one another
+//! run one probe between them, seen in the RocksDB directory's modification time (the probe
+//! creates and removes a file there; an idle chain touches the directory otherwise never). Fails
+//! if any call within the second probes again, or if a call after it does not.
+//!
+//! A last test pins down what RocksDB itself does when a memtable flush meets an unwritable
 //! directory, which is what the probe must catch before it happens.
 
 mod common;
@@ -15,9 +28,11 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use stampvm::host::Network;
+use stampvm::rpc::pb::vm as pb;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 
 /// One Health call: `Ok(details)` or `Err((code, message))`.
 async fn health(node: &TestNode) -> Result<Value, (tonic::Code, String)> {
@@ -98,8 +113,10 @@ fn set_mode(dir: &Path, mode: u32) {
 async fn health_follows_the_store_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let network = Network::new();
-    let node = start_node(
-        "health",
+    let (sink, mut log) = mpsc::unbounded_channel();
+    let process = launch_with("health", |options| options.output = Some(sink)).await;
+    let node = start_chain_on(
+        process,
         node_id(1),
         &network,
         dir.path(),
@@ -107,7 +124,6 @@ async fn health_follows_the_store_and_recovers() {
     )
     .await;
     let genesis = node.started.last_accepted.clone();
-    let genesis_time = stampvm::chain::genesis_block(GENESIS).unwrap().timestamp;
 
     // Healthy, and every field says something true.
     let details = health(&node).await.expect("a fresh chain is healthy");
@@ -121,15 +137,7 @@ async fn health_follows_the_store_and_recovers() {
         facts["mempool"],
         json!({"size": 0, "capacity": 4, "fill": 0.0})
     );
-    // Genesis carries timestamp 0, so its age is the Unix time.
-    let unix_now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let age = facts["lastAcceptedAgeSeconds"]
-        .as_i64()
-        .expect("an integer");
-    assert!((unix_now - age - genesis_time).abs() <= 5, "{age}");
+    assert_eq!(facts["lastAcceptedAgeSeconds"], Value::Null, "genesis");
 
     assert_eq!(node.propose(&payload(1)).await, json!({"Success": true}));
     node.wait_mempool(1).await;
@@ -148,6 +156,8 @@ async fn health_follows_the_store_and_recovers() {
             return;
         }
     };
+    // The last probe's result stands for a second (`PROBE_FRESH_FOR`): wait it out.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let (code, message) = health(&node)
         .await
         .expect_err("an unwritable store is unhealthy");
@@ -162,6 +172,31 @@ async fn health_follows_the_store_and_recovers() {
         "only the store failed: {message}"
     );
     eprintln!("Health while the store is locked: {message}");
+    // Called again over more than a second, so the cached probe runs again and fails again:
+    // still one ERROR line, and every failed probe counted.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(health(&node).await.is_err());
+    }
+    let probe_failures = failures(&node, "health_probe").await;
+    assert!(
+        probe_failures >= 2.0,
+        "{probe_failures} failed probes counted"
+    );
+    let mut lines = Vec::new();
+    while let Ok(line) = log.try_recv() {
+        lines.push(line);
+    }
+    let logged: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.contains("health_probe failed"))
+        .collect();
+    assert_eq!(logged.len(), 1, "{lines:#?}");
+    assert!(
+        logged[0].contains(" ERROR ") && logged[0].contains("HEALTH-PROBE"),
+        "{}",
+        logged[0]
+    );
 
     // Why the probe must create a file: RocksDB still appends this accept to its open WAL.
     wait_for_build_event(&node.client).await;
@@ -202,6 +237,107 @@ async fn health_follows_the_store_and_recovers() {
         stampvm::chain::Id::from_slice(&two.id).unwrap().to_string()
     );
     assert!(facts["lastAcceptedAgeSeconds"].as_i64().unwrap() <= 5);
+    node.stop().await;
+}
+
+/// `stampvm_failures_total{operation=…}` as the node's Gather reports it (0 before any).
+async fn failures(node: &TestNode, operation: &str) -> f64 {
+    let families = node.client.gather().await.expect("Gather").metric_families;
+    stampvm::metrics::find_series(
+        &families,
+        stampvm::metrics::FAILURES_TOTAL,
+        stampvm::metrics::LABEL_OPERATION,
+        operation,
+    )
+    .and_then(|metric| metric.counter.as_ref()?.value)
+    .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn genesis_has_no_age_and_a_stuck_block_is_a_stall() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = r#"{"health-max-processing-seconds": 1}"#;
+    let node = start_node("stall", node_id(1), &Network::new(), dir.path(), config).await;
+    let facts = health(&node).await.expect("a fresh chain is healthy")["health"].clone();
+    assert_eq!(facts["lastAcceptedAgeSeconds"], Value::Null);
+    assert_eq!(facts["oldestProcessingSeconds"], Value::Null);
+
+    // A block built and verified, never decided: the engine stopped hearing from its peers.
+    assert_eq!(node.propose(&payload(1)).await, json!({"Success": true}));
+    wait_for_build_event(&node.client).await;
+    let built = node
+        .client
+        .build_block(pb::BuildBlockRequest {
+            p_chain_height: Some(0),
+        })
+        .await
+        .expect("BuildBlock");
+    let facts = health(&node).await.expect("healthy while young")["health"].clone();
+    assert_eq!(facts["processingBlocks"], 1);
+    assert_eq!(facts["oldestProcessingSeconds"], 0);
+
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let (code, message) = health(&node)
+        .await
+        .expect_err("a stalled chain is unhealthy");
+    assert_eq!(code, tonic::Code::Unavailable);
+    assert!(
+        message.starts_with("unhealthy: chain stalled: 1 block(s) processing, the oldest verified"),
+        "{message}"
+    );
+    assert!(message.ends_with("(more than 1 s)"), "{message}");
+
+    // Decided: healthy again, and the first block has an age.
+    set_preference(&node, stampvm::chain::Id::from_slice(&built.id).unwrap()).await;
+    node.client
+        .block_accept(pb::BlockAcceptRequest { id: built.id })
+        .await
+        .expect("BlockAccept");
+    let facts = health(&node).await.expect("healthy once decided")["health"].clone();
+    assert_eq!(facts["processingBlocks"], 0);
+    assert_eq!(facts["lastAcceptedHeight"], 1);
+    let age = facts["lastAcceptedAgeSeconds"].as_i64().expect("an age");
+    assert!((0..=5).contains(&age), "{age}");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn the_write_probe_is_cached_for_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_node("probe-cache", node_id(1), &Network::new(), dir.path(), "").await;
+    let rocksdb = dir.path().join("rocksdb");
+    let touched = || std::fs::metadata(&rocksdb).unwrap().modified().unwrap();
+    // Wait out the probe of any earlier call, so the next call probes.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let before = touched();
+        let started = Instant::now();
+        health(&node).await.expect("healthy");
+        let probed = touched();
+        assert_ne!(probed, before, "the first call after a second probes");
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let client = node.client.clone();
+            calls.spawn(async move { client.raw().health(()).await });
+        }
+        while let Some(answer) = calls.join_next().await {
+            answer.unwrap().expect("healthy");
+        }
+        // Only conclusive if the eight calls fell within the probe's second (a loaded machine
+        // may be slower: then try again, a few times).
+        if started.elapsed() < Duration::from_millis(800) {
+            assert_eq!(touched(), probed, "a call within the second probed again");
+            break;
+        }
+        assert!(attempts < 5, "eight Health calls never fit in 0.8 s");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let before = touched();
+    health(&node).await.expect("healthy");
+    assert_ne!(touched(), before, "a call after the second probes again");
     node.stop().await;
 }
 

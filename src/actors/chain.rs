@@ -12,6 +12,7 @@ use crate::chain::{
     ParentStatus, Payload, VerifyError,
 };
 use crate::clock::Clock;
+use crate::failures::{self, Cause, Operation};
 use crate::storage::{StorageError, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -61,11 +62,21 @@ pub enum ChainMsg {
     BlockAtHeight(u64, Reply<Option<BlockView>>),
     /// Encoded blocks from `id` back towards genesis, within the node's budgets.
     Ancestors(AncestorsQuery, Reply<Vec<Vec<u8>>>),
-    ProcessingCount(RpcReplyPort<usize>),
+    /// How many blocks are processing, and how long the oldest has waited for a decision.
+    Processing(RpcReplyPort<ProcessingFacts>),
     /// Whether a block being decided carries this payload (getProof's "not yet accepted").
     ProcessingHolds(Payload, RpcReplyPort<bool>),
     /// Time to compare the tip with the local clock again.
     CheckClock,
+}
+
+/// The processing blocks as Health sees them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProcessingFacts {
+    pub count: usize,
+    /// Time since the longest-processing block was verified: consensus decides a block within
+    /// seconds, so a large value means the chain is stalled.
+    pub oldest: Option<Duration>,
 }
 
 /// A block built and verified, and the offered payloads it left out.
@@ -96,6 +107,8 @@ pub struct ChainState {
     last_accepted: (Id, Block),
     preferred: Id,
     processing: HashMap<Id, Block>,
+    /// When each processing block was verified.
+    verified_at: HashMap<Id, Instant>,
     /// Merkle trees of processing batched blocks, hashed once by verification and kept so
     /// accept stores the proof nodes without hashing again.
     trees: HashMap<Id, Tree>,
@@ -115,6 +128,28 @@ fn publish_memory(store: &Store) {
     metrics::gauge!(ROCKSDB_MEMORY_BYTES, LABEL_PART => "memtables").set(memory.memtables as f64);
     metrics::gauge!(ROCKSDB_MEMORY_BYTES, LABEL_PART => "block_cache")
         .set(memory.block_cache as f64);
+}
+
+/// `result`, after [`failures::report`] has counted and logged its error. Reads report only the
+/// store's failures (an unknown block is an answer, not a failure); a build that found nothing new
+/// to put in a block is no failure either.
+fn reported<T>(operation: Operation, result: Result<T, ChainError>) -> Result<T, ChainError> {
+    if let Err(error) = &result {
+        let cause = match error {
+            ChainError::Storage(_) => Cause::Storage,
+            ChainError::Invalid { .. } => Cause::Invalid,
+            _ => Cause::Other,
+        };
+        let worth_reporting = match (operation, error) {
+            (_, ChainError::Storage(_)) => true,
+            (Operation::Read, _) | (Operation::Build, ChainError::NothingNew) => false,
+            _ => true,
+        };
+        if worth_reporting {
+            failures::report(operation, cause, error);
+        }
+    }
+    result
 }
 
 fn view(id: Id, block: Block, status: BlockStatus) -> BlockView {
@@ -189,6 +224,7 @@ impl ChainState {
         }
         let view = view(id, block.clone(), BlockStatus::Processing);
         self.processing.insert(id, block);
+        self.verified_at.insert(id, Instant::now());
         metrics::counter!(crate::metrics::BLOCKS_VERIFIED_TOTAL).increment(1);
         metrics::histogram!(crate::metrics::BLOCK_VERIFY_SECONDS)
             .record(started.elapsed().as_secs_f64());
@@ -239,6 +275,7 @@ impl ChainState {
         self.store.accept(id, block, self.trees.get(&id))?;
         let block = self.processing.remove(&id).expect("checked above");
         self.trees.remove(&id);
+        self.verified_at.remove(&id);
         let _ = self
             .mempool
             .cast(MempoolMsg::Included(block.payloads().to_vec()));
@@ -263,6 +300,7 @@ impl ChainState {
             .remove(&id)
             .ok_or(ChainError::NotProcessing(id))?;
         self.trees.remove(&id);
+        self.verified_at.remove(&id);
         self.remember_rejected(id);
         // Payloads go back unless an accepted block already holds them.
         let accepted = self.store.payload_blocks(block.payloads())?;
@@ -390,6 +428,13 @@ impl ChainState {
         self.clock_watch.observe(tip, now, Instant::now());
     }
 
+    fn processing_facts(&self) -> ProcessingFacts {
+        ProcessingFacts {
+            count: self.processing.len(),
+            oldest: self.verified_at.values().min().map(Instant::elapsed),
+        }
+    }
+
     fn publish_processing(&self) {
         metrics::gauge!(crate::metrics::PROCESSING_BLOCKS).set(self.processing.len() as f64);
     }
@@ -417,6 +462,7 @@ impl Actor for ChainActor {
             preferred: last_accepted.0,
             last_accepted,
             processing: HashMap::new(),
+            verified_at: HashMap::new(),
             rejected: HashSet::new(),
             rejected_order: VecDeque::new(),
             clock: args.clock,
@@ -435,22 +481,22 @@ impl Actor for ChainActor {
         // Replies may find the caller gone (a cancelled request): that is not an error here.
         match msg {
             ChainMsg::Get(id, reply) => {
-                let _ = reply.send(state.lookup(&id));
+                let _ = reply.send(reported(Operation::Read, state.lookup(&id)));
             }
             ChainMsg::Verify(block, reply) => {
-                let _ = reply.send(state.verify(block));
+                let _ = reply.send(reported(Operation::Verify, state.verify(block)));
             }
             ChainMsg::Accept(id, reply) => {
-                let _ = reply.send(state.accept(id));
+                let _ = reply.send(reported(Operation::Accept, state.accept(id)));
             }
             ChainMsg::Reject(id, reply) => {
-                let _ = reply.send(state.reject(id));
+                let _ = reply.send(reported(Operation::Reject, state.reject(id)));
             }
             ChainMsg::SetPreference(id, reply) => {
-                let _ = reply.send(state.set_preference(id));
+                let _ = reply.send(reported(Operation::SetPreference, state.set_preference(id)));
             }
             ChainMsg::Build(payloads, reply) => {
-                let _ = reply.send(state.build(payloads));
+                let _ = reply.send(reported(Operation::Build, state.build(payloads)));
             }
             ChainMsg::LastAccepted(reply) => {
                 let (id, block) = &state.last_accepted;
@@ -465,13 +511,13 @@ impl Actor for ChainActor {
                         Some(id) => state.lookup(&id),
                         None => Ok(None),
                     });
-                let _ = reply.send(found);
+                let _ = reply.send(reported(Operation::Read, found));
             }
             ChainMsg::Ancestors(query, reply) => {
-                let _ = reply.send(state.ancestors(query));
+                let _ = reply.send(reported(Operation::Read, state.ancestors(query)));
             }
-            ChainMsg::ProcessingCount(reply) => {
-                let _ = reply.send(state.processing.len());
+            ChainMsg::Processing(reply) => {
+                let _ = reply.send(state.processing_facts());
             }
             ChainMsg::ProcessingHolds(payload, reply) => {
                 let holds = state

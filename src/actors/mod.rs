@@ -242,7 +242,11 @@ impl Backend for VmHandles {
         let proven = tokio::task::spawn_blocking(move || store.proof(&payload))
             .await
             .map_err(|e| BackendError::Internal(e.to_string()))?
-            .map_err(|e| BackendError::Internal(e.to_string()))?;
+            .map_err(|e| {
+                use crate::failures::{report, Cause, Operation};
+                report(Operation::Read, Cause::Storage, &e);
+                BackendError::Internal(e.to_string())
+            })?;
         if let Some(proof) = proven {
             return Ok(ProofLookup::Proven(proof));
         }

@@ -73,6 +73,9 @@ pub const JSONRPC_REQUESTS_TOTAL: &str = "stampvm_jsonrpc_requests_total";
 pub const GRPC_REQUESTS_TOTAL: &str = "stampvm_grpc_requests_total";
 /// Histogram: time to serve one gRPC request; label [`LABEL_METHOD`].
 pub const GRPC_REQUEST_SECONDS: &str = "stampvm_grpc_request_seconds";
+/// Failures of our own work or of the store, each also logged (rate-limited) by
+/// [`crate::failures::report`]; labels [`LABEL_OPERATION`], [`LABEL_CAUSE`].
+pub const FAILURES_TOTAL: &str = "stampvm_failures_total";
 
 /// Label key: why a payload was refused (keep the values a small fixed set).
 pub const LABEL_REASON: &str = "reason";
@@ -84,6 +87,10 @@ pub const LABEL_KIND: &str = "kind";
 pub const LABEL_METHOD: &str = "method";
 /// Label key: how a request ended, e.g. `ok` or `error`.
 pub const LABEL_OUTCOME: &str = "outcome";
+/// Label key: what failed (`build`, `accept`, `health_probe`, …: [`crate::failures::Operation`]).
+pub const LABEL_OPERATION: &str = "operation";
+/// Label key: why it failed (`storage`, `invalid`, `other`: [`crate::failures::Cause`]).
+pub const LABEL_CAUSE: &str = "cause";
 
 /// Buckets for the sub-millisecond work: verifying a block, one RocksDB batch.
 const FAST_BUCKETS: [f64; 13] = [
@@ -196,6 +203,11 @@ pub fn describe() {
         GRPC_REQUEST_SECONDS,
         Unit::Seconds,
         "Time to serve a gRPC request"
+    );
+    describe_counter!(
+        FAILURES_TOTAL,
+        Unit::Count,
+        "Failed builds, verifications, accepts and store operations, by operation and cause"
     );
 }
 

@@ -45,6 +45,8 @@ pub struct Running {
     pub metrics_addr: Option<SocketAddr>,
     /// Stops this chain's servers (HTTP, metrics) at Shutdown.
     pub servers_stop: Shutdown,
+    /// What the Health RPC keeps between calls (its cached store probe, the stall threshold).
+    pub health: Arc<crate::rpc::health::HealthCheck>,
 }
 
 /// What the service shares between handlers.
@@ -160,7 +162,17 @@ impl VmState {
         let store = tokio::task::spawn_blocking(move || open_store(&dir, &genesis, store_options))
             .await
             .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(Status::failed_precondition)?;
+            .map_err(|e| {
+                // The node shows only "error creating chain" and this message; the chain's log
+                // (our stderr) must carry it too, at ERROR, since the chain will not run until
+                // the operator acts on it.
+                crate::failures::report(
+                    crate::failures::Operation::Open,
+                    crate::failures::Cause::Storage,
+                    &e,
+                );
+                Status::failed_precondition(e)
+            })?;
         let clients =
             NodeClients::connect_lazy(&request.server_addr, self.profile).map_err(invalid)?;
         let servers_stop = Shutdown::new();
@@ -189,6 +201,9 @@ impl VmState {
             http_addr: Arc::new(OnceCell::new()),
             metrics_addr,
             servers_stop,
+            health: Arc::new(crate::rpc::health::HealthCheck::new(
+                config.health_max_processing(),
+            )),
         };
         *self
             .running

@@ -7,6 +7,7 @@ use crate::actors::{ask, BLOCKING_CALL};
 use crate::api::static_api::StaticApi;
 use crate::api::BackendError;
 use crate::chain::{Block, Id};
+use crate::failures::{self, Cause, Operation};
 use crate::rpc::convert;
 use crate::rpc::lifecycle::{Running, VmState};
 use crate::rpc::pb::vm::{self, vm_server::Vm};
@@ -65,7 +66,7 @@ impl VmService {
             .handles
             .store
             .block_id_at_height(block.height)
-            .map_err(failed)?;
+            .map_err(store_failed)?;
         Ok(match accepted {
             Some(accepted) if accepted == id => vm::Status::Accepted,
             Some(_) => vm::Status::Rejected,
@@ -93,6 +94,13 @@ fn unavailable(e: BackendError) -> Status {
 
 fn failed(e: impl std::fmt::Display) -> Status {
     Status::unknown(e.to_string())
+}
+
+/// A read of the store this service makes itself (not through the chain actor, which reports
+/// its own): counted and logged, then answered as [`failed`].
+fn store_failed(e: crate::storage::StorageError) -> Status {
+    failures::report(Operation::Read, Cause::Storage, &e);
+    failed(e)
 }
 
 fn ok<T>(value: T) -> Reply<T> {
@@ -321,6 +329,11 @@ impl Vm for VmService {
             .map_err(unavailable)?
             .map_err(|e| match e {
                 BuildError::NothingToBuild => Status::failed_precondition(e.to_string()),
+                // The chain actor reported its own failures; this one never reached it.
+                BuildError::Unavailable(_) => {
+                    failures::report(Operation::Build, Cause::Other, &e);
+                    failed(e)
+                }
                 other => failed(other),
             })?;
         ok(convert::build_response(&built)?)
@@ -449,7 +462,7 @@ impl Vm for VmService {
             .handles
             .store
             .block_id_at_height(height)
-            .map_err(failed)?
+            .map_err(store_failed)?
         {
             Some(id) => ok(vm::GetBlockIdAtHeightResponse {
                 blk_id: id.as_bytes().to_vec(),

@@ -3,18 +3,24 @@
 //!
 //! Durability rule: an accept is one atomic write batch (block, height index, payload index,
 //! Merkle nodes, last accepted), written with fsync before BlockAccept is answered. After a crash the store is
-//! exactly at some last accepted block, never between two.
+//! exactly at some last accepted block, never between two. A store damaged in a way that breaks
+//! this rule (deleted or corrupt RocksDB files, a lost write-ahead log) is refused at open
+//! ([`integrity`]), never started over at genesis or resumed at a lower tip without a word.
 
+pub mod integrity;
 pub mod keys;
 
 use crate::chain::merkle::{self, Tree};
 use crate::chain::{Block, ChainFormat, CodecError, Genesis, Id, Payload, Proof};
+pub use integrity::Damage;
+use integrity::Survey;
 use keys::*;
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, Options, WriteBatch,
-    WriteBufferManager, WriteOptions, DB,
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBRecoveryMode, ErrorKind,
+    Options, WriteBatch, WriteBufferManager, WriteOptions, DB,
 };
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StorageError {
@@ -37,6 +43,44 @@ pub enum StorageError {
     OtherChain { stored: Id, given: Id },
     #[error("accept of {id}: parent {parent} is not the last accepted block {last}")]
     NotOnTip { id: Id, parent: Id, last: Id },
+    #[error("reading the store directory {path}: {source}")]
+    Survey {
+        path: PathBuf,
+        source: Arc<std::io::Error>,
+    },
+    /// Refused at open: see [`integrity`]. The text says what the operator can do.
+    #[error(
+        "the chain store {path} is damaged: {damage}. stampvm will not start on it, since that \
+         would lose or rewrite accepted blocks. Stop the node, then either restore the chain's \
+         data directory from a backup taken while the node was stopped, or delete {path} so the \
+         node bootstraps the chain again from its peers"
+    )]
+    Damaged { path: PathBuf, damage: Damage },
+}
+
+impl StorageError {
+    /// An error met while opening and checking the store, as the operator should read it: what
+    /// shows the store's files or values are corrupt is [`StorageError::Damaged`].
+    fn at_open(self, path: &Path) -> StorageError {
+        let corrupt = match &self {
+            StorageError::Open { source, .. } | StorageError::Db(source) => {
+                source.kind() == ErrorKind::Corruption
+            }
+            StorageError::Corrupt { .. } | StorageError::CorruptMeta { .. } => true,
+            _ => false,
+        };
+        if !corrupt {
+            return self;
+        }
+        let detail = match self {
+            StorageError::Open { source, .. } => source.to_string(),
+            other => other.to_string(),
+        };
+        StorageError::Damaged {
+            path: path.to_path_buf(),
+            damage: Damage::Unreadable(detail),
+        }
+    }
 }
 
 /// Filter strength, as a Bloom filter's bits per key. Every false positive reads a data block
@@ -89,6 +133,15 @@ pub struct Store {
     memtables: WriteBufferManager,
 }
 
+/// How [`Store::open`] opens RocksDB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// To check an existing store without changing a byte of it.
+    ReadOnly,
+    /// To run the chain; `create`: a new store, in a directory that holds none.
+    ReadWrite { create: bool },
+}
+
 /// What RocksDB's memory budget holds now, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RocksdbMemory {
@@ -97,6 +150,40 @@ pub struct RocksdbMemory {
     /// The block cache's whole use: cached blocks, filters and indexes, and the memtables'
     /// reservation (at most its capacity, `cache_bytes` plus the memtable budget).
     pub block_cache: usize,
+}
+
+/// How RocksDB replays its write-ahead log at open.
+///
+/// With `sync_writes`, every accept is fsynced before the node hears of it, so the only WAL record
+/// that may be incomplete after a crash is the one being written when it came: a kill -9 can stop
+/// RocksDB between the `write` calls of one record (a batched block's record is hundreds of KiB),
+/// or the kernel within one, and a power loss leaves that unsynced tail torn or zeroed. That
+/// record was never acknowledged, so dropping it loses nothing: `TolerateCorruptedTailRecords`
+/// drops exactly an incomplete last record, and refuses to open on anything else (a checksum
+/// mismatch anywhere, a bad record in the middle), which can only be damage to acknowledged
+/// accepts. `AbsoluteConsistency` would refuse after every crash that tore a record, and the
+/// crash test kills the plugin mid-write on purpose; `PointInTime`, RocksDB's default, silently
+/// stops the replay at the first bad record, which is how flipped WAL bytes once brought a chain
+/// back 67 blocks lower without a word.
+///
+/// Without `sync_writes` the operator has accepted that a power loss may lose the newest
+/// accepts, and such a loss may leave garbage anywhere in the unsynced part of the WAL:
+/// `PointInTime` then resumes at the last consistent point before it, which the node's
+/// bootstrapping fills in from peers, and the open logs where it resumed.
+fn wal_recovery_mode(sync_writes: bool) -> DBRecoveryMode {
+    if sync_writes {
+        DBRecoveryMode::TolerateCorruptedTailRecords
+    } else {
+        DBRecoveryMode::PointInTime
+    }
+}
+
+/// What [`Store::inspect`] found.
+enum Inspection {
+    /// No chain yet: genesis is to be written.
+    Empty,
+    /// A chain of a readable `schema`, consistent up to its last accepted block `tip`.
+    Chain { schema: u32, tip: (Id, Block) },
 }
 
 /// A payload index value, of either schema.
@@ -109,16 +196,84 @@ fn decode_location(raw: &[u8]) -> Result<StoredLocation, StorageError> {
 impl Store {
     /// Opens (creating if needed) the store under `chain_data_dir`, then makes sure it holds the
     /// chain that starts with `genesis`: a fresh store gets its block written as accepted block
-    /// 0; an existing one must have the same genesis block (and so the same format).
+    /// 0; an existing one must have the same genesis block (and so the same format), and be
+    /// consistent ([`integrity`]).
     pub fn open(
         chain_data_dir: &Path,
         genesis: &Genesis,
         options: StoreOptions,
     ) -> Result<Store, StorageError> {
         let path = chain_data_dir.join(DB_DIR);
+        let survey = integrity::survey(&path)?;
+        let genesis_block = genesis.block();
+        let at_open = |e: StorageError| e.at_open(&path);
+        // An existing store is checked read-only first. A read-write open already changes the
+        // directory: it flushes the replayed write-ahead log into new tables, writes a new
+        // MANIFEST and deletes every table the MANIFEST does not name. Over a MANIFEST cut in
+        // half that deleted most of the chain's tables before the checks below could refuse
+        // the store, and with them what RocksDB's repair tool could have salvaged. A read-only
+        // open changes nothing; it replays the log into memory once more (a second or less even
+        // for a batched chain's full 128 MiB of memtables).
+        if matches!(survey, Survey::Existing { .. }) && Store::has_every_family(&path)? {
+            let inspected = Store::open_db(&path, genesis.format, options, Access::ReadOnly)?;
+            inspected
+                .inspect(genesis_block.id(), survey)
+                .map_err(at_open)?;
+        }
+        let access = Access::ReadWrite {
+            create: survey == Survey::Fresh,
+        };
+        let store = Store::open_db(&path, genesis.format, options, access)?;
+        let (tip, block) = store
+            .check_or_init(&genesis_block, survey)
+            .map_err(at_open)?;
+        // Every open says where the chain resumes, so a store that came back lower than the
+        // node expects (an unsynced chain after a power loss) shows in the log.
+        tracing::info!(
+            path = %path.display(),
+            height = block.height,
+            id = %tip,
+            timestamp = block.timestamp,
+            sync_writes = options.sync_writes,
+            "chain store opened at its last accepted block"
+        );
+        Ok(store)
+    }
+
+    /// Whether the store at `path` has every column family of this schema (a schema 1 store
+    /// has no Merkle family until its first read-write open creates it).
+    fn has_every_family(path: &Path) -> Result<bool, StorageError> {
+        let families = DB::list_cf(&Options::default(), path).map_err(|source| {
+            StorageError::Open {
+                path: path.to_path_buf(),
+                source,
+            }
+            .at_open(path)
+        })?;
+        Ok(ALL_CFS
+            .iter()
+            .all(|name| families.iter().any(|family| family == name)))
+    }
+
+    /// RocksDB with this store's options, opened as `access` says.
+    fn open_db(
+        path: &Path,
+        format: ChainFormat,
+        options: StoreOptions,
+        access: Access,
+    ) -> Result<Store, StorageError> {
         let mut db_options = Options::default();
-        db_options.create_if_missing(true);
+        // Only a directory without a store may get a new one: RocksDB would otherwise take a
+        // store whose CURRENT file is lost for a new one (and [`integrity::survey`] refuses it).
+        db_options.create_if_missing(access == Access::ReadWrite { create: true });
+        // Old stores lack the families later schemas added (schema 1 had no Merkle family).
         db_options.create_missing_column_families(true);
+        db_options.set_wal_recovery_mode(wal_recovery_mode(options.sync_writes));
+        // Every flush writes all column families' memtables in one step, recorded in one
+        // MANIFEST edit. Left off, each family flushed on its own, and a store that lost its
+        // write-ahead log came back with its families at different points (blocks without their
+        // height index); now any recovered state is one some accept left.
+        db_options.set_atomic_flush(true);
         // One memory budget for RocksDB: the block cache, shared by every column family, also
         // carries the memtables' size (the write buffer manager reserves it there). Left alone,
         // each family may grow its own 64 MiB memtable and a batched chain writes three hard;
@@ -160,17 +315,24 @@ impl Store {
             }
             ColumnFamilyDescriptor::new(*name, cf_options)
         });
-        let db = DB::open_cf_descriptors(&db_options, &path, cfs)
-            .map_err(|source| StorageError::Open { path, source })?;
-        let store = Store {
+        let opened = match access {
+            Access::ReadOnly => DB::open_cf_descriptors_read_only(&db_options, path, cfs, false),
+            Access::ReadWrite { .. } => DB::open_cf_descriptors(&db_options, path, cfs),
+        };
+        let db = opened.map_err(|source| {
+            StorageError::Open {
+                path: path.to_path_buf(),
+                source,
+            }
+            .at_open(path)
+        })?;
+        Ok(Store {
             db,
             options,
-            format: genesis.format,
+            format,
             cache,
             memtables,
-        };
-        store.check_or_init(&genesis.block())?;
-        Ok(store)
+        })
     }
 
     /// The chain's block format, from its genesis.
@@ -194,29 +356,50 @@ impl Store {
             .expect("column family opened at start")
     }
 
-    fn check_or_init(&self, genesis: &Block) -> Result<(), StorageError> {
+    /// What an opened store holds, read only: nothing yet, or a chain (after checking it is
+    /// `genesis`'s and consistent, [`integrity`]). Data without metadata is damage.
+    fn inspect(&self, genesis_id: Id, survey: Survey) -> Result<Inspection, StorageError> {
+        let Some(raw) = self.db.get_cf(self.cf(CF_META), META_SCHEMA_VERSION)? else {
+            // No metadata: only a store that never held a write may get its genesis.
+            if let Some(family) = self.first_family_with_data()? {
+                return Err(self.damaged(Damage::MetadataMissing { holds: family }));
+            }
+            if survey == (Survey::Existing { held_data: true }) {
+                return Err(self.damaged(Damage::MetadataMissing {
+                    holds: "its table files or write-ahead log",
+                }));
+            }
+            return Ok(Inspection::Empty);
+        };
+        let schema = u32::from_be_bytes(raw.as_slice().try_into().map_err(|_| {
+            StorageError::CorruptMeta {
+                what: "schema version",
+            }
+        })?);
+        if !READABLE_SCHEMAS.contains(&schema) {
+            return Err(StorageError::Schema { found: schema });
+        }
+        let stored = self
+            .meta_id(META_GENESIS)?
+            .ok_or(StorageError::CorruptMeta { what: "genesis id" })?;
+        if stored != genesis_id {
+            return Err(StorageError::OtherChain {
+                stored,
+                given: genesis_id,
+            });
+        }
+        let tip = self.check_tip(genesis_id)?;
+        Ok(Inspection::Chain { schema, tip })
+    }
+
+    /// [`Store::inspect`], then writes genesis into an empty store or marks an older schema
+    /// current; returns the last accepted block.
+    fn check_or_init(&self, genesis: &Block, survey: Survey) -> Result<(Id, Block), StorageError> {
         let genesis_id = genesis.id();
-        match self.db.get_cf(self.cf(CF_META), META_SCHEMA_VERSION)? {
-            Some(raw) => {
-                let found = u32::from_be_bytes(raw.as_slice().try_into().map_err(|_| {
-                    StorageError::CorruptMeta {
-                        what: "schema version",
-                    }
-                })?);
-                if !READABLE_SCHEMAS.contains(&found) {
-                    return Err(StorageError::Schema { found });
-                }
-                let stored = self
-                    .meta_id(META_GENESIS)?
-                    .ok_or(StorageError::CorruptMeta { what: "genesis id" })?;
-                if stored != genesis_id {
-                    return Err(StorageError::OtherChain {
-                        stored,
-                        given: genesis_id,
-                    });
-                }
-                if found != SCHEMA_VERSION {
-                    tracing::info!(from = found, to = SCHEMA_VERSION, "store schema upgraded");
+        match self.inspect(genesis_id, survey)? {
+            Inspection::Chain { schema, tip } => {
+                if schema != SCHEMA_VERSION {
+                    tracing::info!(from = schema, to = SCHEMA_VERSION, "store schema upgraded");
                     let mut batch = WriteBatch::default();
                     batch.put_cf(
                         self.cf(CF_META),
@@ -225,9 +408,9 @@ impl Store {
                     );
                     self.write(batch)?;
                 }
-                Ok(())
+                Ok(tip)
             }
-            None => {
+            Inspection::Empty => {
                 let mut batch = WriteBatch::default();
                 self.put_accepted(&mut batch, genesis_id, genesis, None)?;
                 batch.put_cf(self.cf(CF_META), META_GENESIS, genesis_id.as_bytes());
@@ -236,7 +419,8 @@ impl Store {
                     META_SCHEMA_VERSION,
                     SCHEMA_VERSION.to_be_bytes(),
                 );
-                self.write(batch)
+                self.write(batch)?;
+                Ok((genesis_id, genesis.clone()))
             }
         }
     }
