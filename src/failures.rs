@@ -35,6 +35,18 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Every operation, for registering the metric's series at zero.
+    pub const ALL: [Operation; 8] = [
+        Operation::Open,
+        Operation::Build,
+        Operation::Verify,
+        Operation::Accept,
+        Operation::Reject,
+        Operation::SetPreference,
+        Operation::Read,
+        Operation::HealthProbe,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Operation::Open => "open",
@@ -69,6 +81,9 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Every cause, for registering the metric's series at zero.
+    pub const ALL: [Cause; 3] = [Cause::Storage, Cause::Invalid, Cause::Other];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::Storage => "storage",

@@ -410,3 +410,110 @@ async fn requests_are_counted_by_method_and_outcome() {
     }
     node.stop().await;
 }
+
+/// The shipped alert rules (`monitoring/stampvm-alerts.yml`) are valid for promtool, and its unit
+/// tests (`monitoring/stampvm-alerts.test.yml`: a stalled chain alerts, a healthy one does not)
+/// pass. Fails on any promtool complaint or a test whose alerts differ.
+#[test]
+fn alert_rules_pass_promtool() {
+    let promtool = prometheus_tool("promtool");
+    let monitoring = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("monitoring");
+    for args in [
+        ["check", "rules", "stampvm-alerts.yml"],
+        ["test", "rules", "stampvm-alerts.test.yml"],
+    ] {
+        let output = Command::new(&promtool)
+            .args(args)
+            .current_dir(&monitoring)
+            .output()
+            .expect("run promtool");
+        assert!(
+            output.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// Metric names (`stampvm_…`, `process_…`) a PromQL text mentions, histogram suffixes removed.
+fn metric_names(promql: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for (start, _) in promql.match_indices(['s', 'p']) {
+        let rest = &promql[start..];
+        if !(rest.starts_with("stampvm_") || rest.starts_with("process_")) {
+            continue;
+        }
+        let starts_word = promql[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if starts_word {
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .unwrap_or(&name);
+            names.push(family.to_string());
+        }
+    }
+    names
+}
+
+/// A fresh chain, before any event, already exports every family that the shipped dashboard
+/// (`monitoring/grafana-dashboard.json`) and alert rules query, the refusal and failure counters at
+/// zero among them; so an alert reads 0 rather than "no data". Fails if a family appears only
+/// after its first event, or if the dashboard or rules name a metric the plugin does not export.
+#[tokio::test]
+async fn a_fresh_chain_exports_every_family_the_dashboard_and_alerts_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut dev, metrics) = dev_chain(&dir.path().join("dev"));
+    dev.rpc_url().await;
+    let text = scrape(metrics).await;
+    let exported: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+
+    let monitoring = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("monitoring");
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(monitoring.join("grafana-dashboard.json")).unwrap(),
+    )
+    .expect("the dashboard is JSON");
+    let mut queried: Vec<String> = dashboard["panels"]
+        .as_array()
+        .expect("panels")
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().cloned().unwrap_or_default())
+        .flat_map(|target| metric_names(target["expr"].as_str().expect("expr")))
+        .collect();
+    let rules = std::fs::read_to_string(monitoring.join("stampvm-alerts.yml")).unwrap();
+    let expressions = rules
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    queried.extend(metric_names(&expressions));
+    assert!(queried.len() > 10, "too few names found: {queried:?}");
+    for name in &queried {
+        assert!(
+            exported.contains(&name.as_str()),
+            "{name} is queried but not exported by a fresh chain; exported: {exported:?}"
+        );
+    }
+
+    for series in [
+        "stampvm_blocks_rejected_total",
+        r#"stampvm_payloads_refused_total{reason="mempool_full"}"#,
+        r#"stampvm_failures_total{operation="accept",cause="storage"}"#,
+    ] {
+        assert_eq!(sample(&text, series), Some(0.0), "{series}");
+    }
+    for series in ["process_resident_memory_bytes", "process_open_fds"] {
+        assert!(sample(&text, series).is_some_and(|v| v > 0.0), "{series}");
+    }
+}

@@ -179,6 +179,7 @@ fn count_local(outcome: &Result<(), ProposeError>) {
 
 fn refused(reason: &ProposeError) {
     let reason = match reason {
+        // Keep in step with `metrics::REFUSED_REASONS`, which registers each at zero.
         ProposeError::MempoolFull { .. } => "mempool_full",
         ProposeError::Duplicate => "duplicate",
         ProposeError::AlreadyAccepted(_) => "already_accepted",

@@ -77,6 +77,26 @@ async fn run<B: Backend>(backend: &B, entry: Entry<'_>) -> Option<String> {
 /// The `method` label of a request that names no method we have (or could not be read).
 const UNKNOWN_METHOD: &str = "unknown";
 
+/// Registers `stampvm_jsonrpc_requests_total` at zero for every method and outcome it can count
+/// (`refused` only where a method can answer `Success: false`), so the family is in the first
+/// scrape, before any request (README, "Metrics").
+pub fn register_request_metrics() {
+    for (_, method) in METHODS {
+        let refusable = matches!(
+            method,
+            "timestampvm.proposeBlock" | "timestampvm.proposeBatch"
+        );
+        let outcomes: &[&'static str] = match refusable {
+            true => &["ok", "error", "refused"],
+            false => &["ok", "error"],
+        };
+        for &outcome in outcomes {
+            metrics::counter!(JSONRPC_REQUESTS_TOTAL, LABEL_METHOD => method, LABEL_OUTCOME => outcome)
+                .increment(0);
+        }
+    }
+}
+
 /// The methods we serve, by the name [`dispatch`] matches and the name clients send, which is also
 /// the `method` label: a fixed set, so clients cannot grow the label set.
 const METHODS: [(&str, &str); 7] = [

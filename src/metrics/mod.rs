@@ -11,6 +11,7 @@
 
 mod consistency;
 mod exposition;
+pub mod process;
 
 use std::io;
 use std::net::SocketAddr;
@@ -79,6 +80,9 @@ pub const FAILURES_TOTAL: &str = "stampvm_failures_total";
 
 /// Label key: why a payload was refused (keep the values a small fixed set).
 pub const LABEL_REASON: &str = "reason";
+/// Every value of [`LABEL_REASON`] (the mempool's refusals), registered at zero.
+pub const REFUSED_REASONS: [&str; 4] =
+    ["mempool_full", "duplicate", "already_accepted", "internal"];
 /// Label key: which part of a memory budget.
 pub const LABEL_PART: &str = "part";
 /// Label key: which of the allocator's figures.
@@ -209,6 +213,27 @@ pub fn describe() {
         Unit::Count,
         "Failed builds, verifications, accepts and store operations, by operation and cause"
     );
+    describe_gauge!(
+        process::RESIDENT_MEMORY_BYTES,
+        Unit::Bytes,
+        "Resident memory size"
+    );
+    describe_gauge!(
+        process::VIRTUAL_MEMORY_BYTES,
+        Unit::Bytes,
+        "Virtual memory size"
+    );
+    describe_counter!(
+        process::CPU_SECONDS_TOTAL,
+        Unit::Seconds,
+        "User and system CPU time, whole seconds"
+    );
+    describe_gauge!(process::OPEN_FDS, Unit::Count, "Open file descriptors");
+    describe_gauge!(
+        process::MAX_FDS,
+        Unit::Count,
+        "Limit on open file descriptors"
+    );
 }
 
 /// The series `name{label_key="label"}` among gathered `families` (a `Gather` answer), if there.
@@ -274,10 +299,60 @@ pub fn install() -> Metrics {
                 tracing::warn!(%err, "another metrics recorder is installed; ours stays empty");
             }
             describe();
+            register_every_family();
             start_upkeep(handle.clone());
             Metrics { handle }
         })
         .clone()
+}
+
+/// Registers every series whose labels are known in advance at zero, so a family is in the very
+/// first scrape: an alert on `stampvm_blocks_rejected_total` or `stampvm_failures_total` reads 0,
+/// not "no data", and `increase()` sees its first event. Only the per-method families
+/// (`stampvm_jsonrpc_requests_total`, `stampvm_grpc_requests_total`, `stampvm_grpc_request_seconds`)
+/// gain a series at each method's first call. Registering adds 0 and so never overwrites a value.
+fn register_every_family() {
+    for counter in [
+        BLOCKS_BUILT_TOTAL,
+        BLOCKS_VERIFIED_TOTAL,
+        BLOCKS_ACCEPTED_TOTAL,
+        BLOCKS_REJECTED_TOTAL,
+        PAYLOADS_PROPOSED_TOTAL,
+        PAYLOADS_GOSSIPED_OUT_TOTAL,
+        PAYLOADS_GOSSIP_DROPPED_TOTAL,
+        PAYLOADS_GOSSIPED_IN_TOTAL,
+    ] {
+        metrics::counter!(counter).increment(0);
+    }
+    for reason in REFUSED_REASONS {
+        metrics::counter!(PAYLOADS_REFUSED_TOTAL, LABEL_REASON => reason).increment(0);
+    }
+    for operation in crate::failures::Operation::ALL {
+        for cause in crate::failures::Cause::ALL {
+            metrics::counter!(
+                FAILURES_TOTAL,
+                LABEL_OPERATION => operation.as_str(),
+                LABEL_CAUSE => cause.as_str()
+            )
+            .increment(0);
+        }
+    }
+    for gauge in [
+        MEMPOOL_PAYLOADS,
+        LAST_ACCEPTED_HEIGHT,
+        PROCESSING_BLOCKS,
+        TIP_AHEAD_OF_CLOCK_SECONDS,
+    ] {
+        metrics::gauge!(gauge).increment(0.0);
+    }
+    for histogram in [
+        BLOCK_VERIFY_SECONDS,
+        BLOCK_ACCEPT_SECONDS,
+        ROCKSDB_WRITE_SECONDS,
+    ] {
+        // A handle registers the histogram; it renders with empty buckets until its first sample.
+        let _ = metrics::histogram!(histogram);
+    }
 }
 
 /// Buckets for every histogram: without them the exporter renders summaries, whose quantiles cannot
@@ -307,6 +382,9 @@ fn start_upkeep(handle: PrometheusHandle) {
 impl Metrics {
     /// The Prometheus text exposition (format 0.0.4) of every metric recorded so far.
     pub fn render(&self) -> String {
+        if let Some(figures) = process::ProcessFigures::read() {
+            figures.publish();
+        }
         self.handle.render()
     }
 

@@ -100,7 +100,10 @@ mod tests {
     fn stat_fields_are_counted_after_the_name() {
         let stat = "42 (a (weird) name) S 1 2 3 4 5 6 7 8 9 10 250 150 0 0 20 0";
         assert_eq!(cpu_ticks_from_stat(stat), Some(400));
-        assert_eq!(pages_from_statm("1000 250 30 4 0 60 0\n"), Some((1000, 250)));
+        assert_eq!(
+            pages_from_statm("1000 250 30 4 0 60 0\n"),
+            Some((1000, 250))
+        );
         assert_eq!(pages_from_statm("garbage"), None);
     }
 }

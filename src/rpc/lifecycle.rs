@@ -117,12 +117,15 @@ fn open_store(dir: &Path, genesis: &Genesis, options: StoreOptions) -> Result<St
 
 impl VmState {
     pub fn new(profile: Profile, lifecycle: Arc<Lifecycle>) -> VmState {
+        let metrics = crate::metrics::install();
+        // The API's per-method family, at zero from the first scrape like the others.
+        crate::api::methods::register_request_metrics();
         VmState {
             profile,
             static_http_addr: OnceCell::new(),
             static_stop: Shutdown::new(),
             lifecycle,
-            metrics: crate::metrics::install(),
+            metrics,
             running: RwLock::new(None),
             transition: tokio::sync::Mutex::new(()),
         }
