@@ -9,7 +9,8 @@
 # Build arguments:
 #   VM_ID             plugin file name; default `stampvm vm-id stampvm`
 #   CHAIN_ID          if set, docker/chain-config.json becomes that chain's config
-#   AVALANCHEGO_IMAGE the node image; its rpcchainvm protocol must be one stampvm speaks (45)
+#   AVALANCHEGO_IMAGE the node image; its rpcchainvm protocol must be one stampvm speaks (46 for
+#                     v1.15; a newer one needs GRPC_STAMPVM_FOLLOW_NEWER=1, README)
 
 ARG AVALANCHEGO_IMAGE=avaplatform/avalanchego:v1.15.1
 
