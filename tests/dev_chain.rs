@@ -28,7 +28,7 @@
 
 mod common;
 
-use common::dev::{children, running, DevProcess, Orphan};
+use common::dev::{children, plugin_with_failing_writes, running, DevProcess, Orphan};
 use common::{payload, payload_hex, post_raw};
 use serde_json::{json, Value};
 use stampvm::dev::dev_chain_id;
@@ -191,23 +191,7 @@ async fn dev_stops_when_an_accept_fails() {
     propose(&url, 1).await;
     wait_for_height(&url, 1).await;
 
-    let plugins = children(dev.pid());
-    assert_eq!(plugins.len(), 1, "one plugin process: {plugins:?}");
-    let plugin = Orphan(plugins[0]);
-    let no_file_growth = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: prlimit reads the limit given and writes nothing (no old-limit pointer).
-    let set = unsafe {
-        libc::prlimit(
-            plugin.0,
-            libc::RLIMIT_FSIZE,
-            &no_file_growth,
-            std::ptr::null_mut(),
-        )
-    };
-    assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
+    let _plugin = plugin_with_failing_writes(dev.pid());
     propose(&url, 2).await;
 
     let status = dev.wait_exit(EXIT_BOUND).await;

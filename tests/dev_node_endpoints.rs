@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::dev::{children, DevProcess, Orphan};
+use common::dev::{plugin_with_failing_writes, DevProcess};
 use serde_json::{json, Value};
 use stampvm::chain::id::checksum4;
 use stampvm::chain::Id;
@@ -232,23 +232,10 @@ async fn health_turns_503_when_the_store_fails() {
     let health_url = format!("{base}/ext/health");
     assert_eq!(get(&health_url).await.0, 200);
 
-    let plugins = children(dev.pid());
-    assert_eq!(plugins.len(), 1, "one plugin process: {plugins:?}");
-    let plugin = Orphan(plugins[0]);
-    let no_file_growth = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: prlimit reads the limit given and writes nothing (no old-limit pointer).
-    let set = unsafe {
-        libc::prlimit(
-            plugin.0,
-            libc::RLIMIT_FSIZE,
-            &no_file_growth,
-            std::ptr::null_mut(),
-        )
-    };
-    assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
+    let plugin = plugin_with_failing_writes(dev.pid());
+    // The plugin answers Health from a probe result it keeps for PROBE_FRESH_FOR: the healthy
+    // one above must age out before the failing store shows.
+    tokio::time::sleep(stampvm::rpc::health::PROBE_FRESH_FOR + Duration::from_millis(200)).await;
 
     let mut first_failure = None;
     for failures in 1..=2 {

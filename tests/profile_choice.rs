@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::dev::{children, running};
 use common::{plugin_binary, run_cli};
 use serde_json::Value;
 use stampvm::host::{HostError, LaunchOptions, PluginProcess};
@@ -596,40 +597,26 @@ fn version_command_reports_the_announced_number() {
     assert_eq!(json["wire"], protocol::LATEST);
 }
 
-/// The PIDs of live processes whose environment holds `marker` (`NAME=VALUE`): the plugin and
-/// anything it started inherit it.
+/// The PIDs of running processes whose environment holds `marker` (`NAME=VALUE`): the plugin
+/// and anything it started inherit it.
 fn processes_marked(marker: &str) -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Some(pid) = entry
             .file_name()
             .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
+            .and_then(|n| n.parse::<i32>().ok())
         else {
             continue;
         };
         let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
             continue;
         };
-        let zombie = std::fs::read_to_string(entry.path().join("stat"))
-            .is_ok_and(|stat| stat.rsplit(") ").next().is_some_and(|s| s.starts_with('Z')));
-        if !zombie && environ.split(|&b| b == 0).any(|v| v == marker.as_bytes()) {
-            found.push(pid);
+        if running(pid) && environ.split(|&b| b == 0).any(|v| v == marker.as_bytes()) {
+            found.push(pid as u32);
         }
     }
     found
-}
-
-/// The plugin's PID: the fake parent's only child.
-fn only_child(parent: u32) -> u32 {
-    let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
-        .unwrap_or_default();
-    let pids: Vec<u32> = children
-        .split_whitespace()
-        .map(|p| p.parse().unwrap())
-        .collect();
-    assert_eq!(pids.len(), 1, "children of {parent}: {pids:?}");
-    pids[0]
 }
 
 /// Waits up to 10 s for no process to carry `marker`.
@@ -666,7 +653,13 @@ async fn non_node_prober_gets_the_newest_number_and_leaves_nothing() {
             started.elapsed()
         );
         assert_eq!(process.protocol(), protocol::LATEST, "{case}");
-        let plugin = only_child(process.pid());
+        let plugins = children(process.pid() as i32);
+        assert_eq!(
+            plugins.len(),
+            1,
+            "{case}: the prober's children: {plugins:?}"
+        );
+        let plugin = plugins[0] as u32;
         let victim = if kill_parent { process.pid() } else { plugin };
         // SAFETY: kill(2) on a PID we just read as our own child's child (or our child).
         assert_eq!(

@@ -183,6 +183,30 @@ pub fn running(pid: i32) -> bool {
         .is_some_and(|zombie| !zombie)
 }
 
+/// The one plugin process under the dev process `dev_pid`, its file-size limit set to 0 so that its
+/// next write to a file (RocksDB's log, at the next accept) fails with EFBIG, as on a disk that
+/// stops taking writes; stampvm ignores SIGXFSZ, so the write fails rather than killing it.
+pub fn plugin_with_failing_writes(dev_pid: i32) -> Orphan {
+    let plugins = children(dev_pid);
+    assert_eq!(plugins.len(), 1, "one plugin process: {plugins:?}");
+    let plugin = Orphan(plugins[0]);
+    let no_file_growth = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: prlimit reads the limit given and writes nothing (no old-limit pointer).
+    let set = unsafe {
+        libc::prlimit(
+            plugin.0,
+            libc::RLIMIT_FSIZE,
+            &no_file_growth,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
+    plugin
+}
+
 /// A plugin we found under a dev process: SIGKILLed on drop if it is still running.
 pub struct Orphan(pub i32);
 
