@@ -50,7 +50,12 @@ fi
 # On Debian the unversioned libclang.so and clang's own headers (stddef.h, ...) come with
 # libclang-dev; the runtime library libclang.so.1 alone is not enough.
 has_libclang_in() {
-    [ -n "$1" ] && ls "$1"/libclang.so* "$1"/libclang-*.so* "$1"/libclang.dylib >/dev/null 2>&1
+    [ -n "$1" ] || return 1
+    local file
+    for file in "$1"/libclang.so "$1"/libclang.so.* "$1"/libclang-*.so "$1"/libclang-*.so.* "$1"/libclang.dylib; do
+        [ -e "$file" ] && return 0
+    done
+    return 1
 }
 libclang_found() {
     has_libclang_in "${LIBCLANG_PATH:-}" && return 0
@@ -64,7 +69,7 @@ libclang_found() {
             ls /usr/lib/llvm-*/lib/clang/*/include/stddef.h >/dev/null 2>&1
     else
         # Fedora, Arch and others ship the headers with the library.
-        ls /usr/lib64/libclang.so* /usr/lib/libclang.so* /usr/local/lib/libclang.so* >/dev/null 2>&1
+        has_libclang_in /usr/lib64 || has_libclang_in /usr/lib || has_libclang_in /usr/local/lib
     fi
 }
 
@@ -77,7 +82,6 @@ if $for_tests && { [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; }
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
-    echo "installing system packages: ${missing[*]}" >&2
     if ! command -v apt-get >/dev/null; then
         {
             echo "missing: ${missing[*]} (Debian's package names), and apt-get is not here to install them."
@@ -87,6 +91,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
         } >&2
         exit 1
     fi
+    echo "installing system packages: ${missing[*]}" >&2
     as_root apt-get update -qq
     # Packages with a service (prometheus) try to start it from their postinst, which fails where
     # no init system runs (containers, CI). A policy-rc.d that answers 101 ("action forbidden")

@@ -575,6 +575,9 @@ fn banner_lines(banner: &Banner<'_>) -> Vec<String> {
         Some(addr) => lines.push(format!("metrics: http://{addr}/metrics")),
         None => {}
     }
+    lines.push(format!(
+        "node endpoints: http://{http}/ext/health (GET), /ext/info (info.getNodeVersion), /ext/metrics"
+    ));
     lines.push("Ctrl-C stops the chain; the next start resumes it.".into());
     lines
 }
@@ -634,6 +637,7 @@ mod tests {
         assert!(single.contains("timestampvm.proposeBlock"), "{single}");
         assert!(!single.contains("proposeBatch") && !single.contains("verify-proof"));
         assert!(single.contains("metrics: http://127.0.0.1:9100/metrics"));
+        assert!(single.contains("node endpoints: http://127.0.0.1:9650/ext/health (GET)"));
         let batched = banner(ChainFormat::Batched { max_batch: 4096 }, None).join("\n");
         for call in [
             "timestampvm.proposeBatch",

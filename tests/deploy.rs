@@ -25,6 +25,10 @@
 //!    bootstrapped history as already accepted, and builds the next block, which the old node
 //!    verifies and accepts.
 //!
+//! 4. `scripts/ensure-system-deps.sh` on a machine that is not Debian (no `apt-get`, no `dpkg`):
+//!    it finds libclang through `LIBCLANG_PATH` and passes, and without it fails with the other
+//!    package managers' names rather than trying apt.
+//!
 //! Fails if the command writes other bytes, a newline, or anything on refused input; if a
 //! printed ID differs from the plugin's genesis or the README's; if GetAncestors exceeds or underfills its
 //! bounds or breaks the parent chain; if the bootstrapped node refuses a peer's block, differs
@@ -821,4 +825,68 @@ async fn get_block(node: &TestNode, id: Id) -> pb::GetBlockResponse {
         .expect("GetBlock");
     assert_eq!(got.err, 0, "{}: {id}", node.node_id);
     got
+}
+
+/// A folder of links to the few commands `scripts/ensure-system-deps.sh` runs, without `apt-get`,
+/// `dpkg` or `llvm-config`: a machine that is not Debian, as far as the script can tell.
+fn non_debian_path(dir: &std::path::Path) -> std::path::PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in [
+        "bash", "ls", "id", "cargo", "c++", "make", "cat", "env", "dirname",
+    ] {
+        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .chain([
+                std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                    .join(".cargo/bin"),
+            ])
+            .map(|dir| dir.join(tool))
+            .find(|path| path.is_file())
+            .unwrap_or_else(|| panic!("{tool} not found on PATH"));
+        std::os::unix::fs::symlink(&found, bin.join(tool)).unwrap();
+    }
+    bin
+}
+
+// (4) The script on a machine without apt: libclang through LIBCLANG_PATH is enough; without it
+// the error names other package managers and LIBCLANG_PATH, and nothing tries apt-get.
+#[test]
+fn system_deps_script_works_without_apt() {
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/ensure-system-deps.sh");
+    let libclang_dir = std::fs::read_dir("/usr/lib")
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path().join("lib"))
+        .find(|lib| lib.join("libclang.so").exists())
+        .expect("this machine's libclang (the build needs it)");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = non_debian_path(dir.path());
+    let run = |libclang: Option<&std::path::Path>| {
+        let mut command = std::process::Command::new(bin.join("bash"));
+        command
+            .arg(&script)
+            .env_clear()
+            .env("PATH", &bin)
+            .env("HOME", std::env::var_os("HOME").unwrap_or_default());
+        if let Some(path) = libclang {
+            command.env("LIBCLANG_PATH", path);
+        }
+        command.output().unwrap()
+    };
+    let found = run(Some(&libclang_dir));
+    assert!(
+        found.status.success(),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    let missing = run(None);
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("apt-get is not here")
+            && said.contains("dnf install clang-devel")
+            && said.contains("LIBCLANG_PATH"),
+        "{said}"
+    );
 }
