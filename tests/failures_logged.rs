@@ -12,16 +12,16 @@ mod common;
 use common::*;
 use stampvm::chain::Id;
 use stampvm::host::Network;
-use stampvm::metrics::{find_series, FAILURES_TOTAL, LABEL_OPERATION};
+use stampvm::metrics::{counter_sum, FAILURES_TOTAL, LABEL_OPERATION};
 use stampvm::rpc::pb::vm as pb;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// `stampvm_failures_total` of `operation`, summed over its causes (each is registered at zero,
+/// so every operation has one series per cause).
 async fn failures(node: &TestNode, operation: &str) -> f64 {
     let families = node.client.gather().await.expect("Gather").metric_families;
-    find_series(&families, FAILURES_TOTAL, LABEL_OPERATION, operation)
-        .and_then(|metric| metric.counter.as_ref()?.value)
-        .unwrap_or(0.0)
+    counter_sum(&families, FAILURES_TOTAL, LABEL_OPERATION, operation)
 }
 
 /// Every line that has arrived, waiting (bounded) until one contains `needle`.

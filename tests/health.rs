@@ -240,17 +240,15 @@ async fn health_follows_the_store_and_recovers() {
     node.stop().await;
 }
 
-/// `stampvm_failures_total{operation=…}` as the node's Gather reports it (0 before any).
+/// `stampvm_failures_total{operation=…}` as the node's Gather reports it, every cause summed.
 async fn failures(node: &TestNode, operation: &str) -> f64 {
     let families = node.client.gather().await.expect("Gather").metric_families;
-    stampvm::metrics::find_series(
+    stampvm::metrics::counter_sum(
         &families,
         stampvm::metrics::FAILURES_TOTAL,
         stampvm::metrics::LABEL_OPERATION,
         operation,
     )
-    .and_then(|metric| metric.counter.as_ref()?.value)
-    .unwrap_or(0.0)
 }
 
 #[tokio::test]

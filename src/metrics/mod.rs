@@ -255,6 +255,27 @@ pub fn find_series<'a>(
         })
 }
 
+/// The sum of the counters `name{label_key="label", …}` among gathered `families`, whatever their
+/// other labels (e.g. every cause of one failed operation); 0 when there is none.
+pub fn counter_sum(families: &[MetricFamily], name: &str, label_key: &str, label: &str) -> f64 {
+    let Some(family) = families
+        .iter()
+        .find(|family| family.name.as_deref() == Some(name))
+    else {
+        return 0.0;
+    };
+    family
+        .metric
+        .iter()
+        .filter(|metric| {
+            metric.label.iter().any(|pair| {
+                pair.name.as_deref() == Some(label_key) && pair.value.as_deref() == Some(label)
+            })
+        })
+        .filter_map(|metric| metric.counter.as_ref()?.value)
+        .sum()
+}
+
 /// One reading of the process allocator, in bytes ([`ALLOCATOR_BYTES`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AllocatorBytes {
