@@ -225,6 +225,15 @@ async fn failed_exit(dev: &mut DevProcess, needle: &str) -> String {
     said
 }
 
+/// The WARN line of `dev`'s stderr that names `address`, once a line holding `wait_for` arrived.
+async fn warning_naming(dev: &mut DevProcess, wait_for: &str, address: &str) -> String {
+    let said = dev.stderr_with(wait_for, Duration::from_secs(5)).await;
+    said.lines()
+        .find(|line| line.contains("WARN") && line.contains(address))
+        .unwrap_or_else(|| panic!("no warning naming {address}:\n{said}"))
+        .to_string()
+}
+
 #[tokio::test]
 async fn a_taken_metrics_port_leaves_the_chain_running() {
     let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -236,13 +245,7 @@ async fn a_taken_metrics_port_leaves_the_chain_running() {
     let (lines, url) = dev.whole_banner().await;
     propose(&url, 1).await;
     wait_for_height(&url, 1).await;
-    let said = dev
-        .stderr_with("--no-metrics", Duration::from_secs(5))
-        .await;
-    let warning = said
-        .lines()
-        .find(|line| line.contains("WARN") && line.contains(&taken))
-        .unwrap_or_else(|| panic!("no warning naming {taken}:\n{said}"));
+    let warning = warning_naming(&mut dev, "--no-metrics", &taken).await;
     assert!(
         warning.contains("--metrics HOST:PORT") && warning.contains("--no-metrics"),
         "the warning names the flags: {warning}"
@@ -264,13 +267,7 @@ async fn a_taken_metrics_port_leaves_the_chain_running() {
     let mut dev = DevProcess::spawn(&data_dir, &["--config", config]);
     let url = dev.rpc_url().await;
     wait_for_height(&url, 1).await;
-    let said = dev
-        .stderr_with("metrics-addr", Duration::from_secs(5))
-        .await;
-    let warning = said
-        .lines()
-        .find(|line| line.contains("WARN") && line.contains(&taken))
-        .unwrap_or_else(|| panic!("no warning naming {taken}:\n{said}"));
+    let warning = warning_naming(&mut dev, "metrics-addr", &taken).await;
     assert!(
         warning.contains("`metrics-addr` in the chain config") && !warning.contains("--metrics"),
         "the warning names the config key: {warning}"
