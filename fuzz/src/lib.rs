@@ -517,18 +517,23 @@ fn round_trip<M: Message + Default + PartialEq + std::fmt::Debug>(message: &M) {
 /// The longest text `text_decoders` builds: a whole request body's worth.
 pub const LONGEST_TEXT: usize = stampvm::api::http::MAX_BODY_BYTES;
 
-/// A generous bound on the work of one input of `text_decoders`, as time: every decoder refuses
-/// long text by its length, so an input costs a few linear passes over at most 2 MiB
-/// (milliseconds, even instrumented). A decoder that decoded base58 first would take ~1,000 s
-/// on the longest text, and seconds from ~100,000 characters.
-pub const TEXT_WORK_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
+/// A bound on the work of one input of `text_decoders`, as time for `len` characters: every
+/// decoder refuses long text by its length, so an input costs a few linear passes over it (the
+/// JSON envelope three times). Linear work is allowed 5 µs a character plus half a second: 10.5 s
+/// on the longest text, where a run under the fuzzer's sanitizers on a loaded 2-core machine took
+/// 2.9 s (an unloaded one 3.3 s of CPU for the whole process). Quadratic work is far beyond it:
+/// decoding base58 first took ~1,000 s on the longest text, and 2.3 s at 100,000 characters
+/// (bound: 1 s).
+pub fn text_work_bound(len: usize) -> std::time::Duration {
+    std::time::Duration::from_millis(500) + std::time::Duration::from_micros(5) * len as u32
+}
 
 /// Long text for every decoder a client's text reaches (CB58 IDs and node IDs, payloads in
 /// both forms, proof hashes, and `getBlock`/`proposeBlock`/`getProof` through the JSON-RPC
 /// envelope), with a work bound. The input's first three bytes are the text's length (up to
 /// [`LONGEST_TEXT`]), the rest a pattern repeated to that length, so a small input makes a
 /// long text. Checks: text longer than any valid encoding is refused by length, with the error
-/// saying so; valid forms still decode; and the whole input runs within [`TEXT_WORK_BOUND`].
+/// saying so; valid forms still decode; and the whole input runs within [`text_work_bound`].
 pub fn text_decoders(data: &[u8]) {
     use stampvm::api::data::{parse_payload, DataError};
     use stampvm::api::proof_json::parse_hash;
@@ -614,7 +619,7 @@ pub fn text_decoders(data: &[u8]) {
     }
     let spent = started.elapsed();
     assert!(
-        spent < TEXT_WORK_BOUND,
+        spent < text_work_bound(text.len()),
         "{} characters took {spent:?}",
         text.len()
     );
