@@ -12,9 +12,11 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use stampvm::chain::id::checksum4;
-use stampvm::chain::{genesis_block, Block, ChainFormat, Id};
+use stampvm::chain::{genesis_block, Block, ChainFormat, Id, NodeId};
 use stampvm::clock::unix_now;
-use stampvm::host::{ChainParams, HostError, Network, NodeServices};
+use stampvm::host::{
+    ChainParams, HostError, Network, NodeServices, NodeServicesHandle, PluginProcess, VmClient,
+};
 use stampvm::rpc::pb::vm as pb;
 use stampvm::shutdown::Shutdown;
 use std::time::Duration;
@@ -730,6 +732,35 @@ async fn malformed_gossip_and_peer_messages_are_dropped_without_an_error() {
     .await;
 }
 
+/// A plugin launched and dialled but not initialized, as the node has it before Initialize: its
+/// node services serving, and chain parameters on a chain directory under `dir`, for a test that
+/// sends Initialize itself (and may send it again after a refusal).
+async fn uninitialized_plugin(
+    name: &str,
+    node: NodeId,
+    dir: &std::path::Path,
+) -> (
+    PluginProcess,
+    VmClient,
+    ChainParams,
+    Shutdown,
+    NodeServicesHandle,
+) {
+    let shutdown = Shutdown::new();
+    let (services_addr, services) = NodeServices::serve(node, Network::new(), shutdown.clone())
+        .await
+        .expect("node services bind");
+    let process = launch(name).await;
+    let client = process.vm_client().await.expect("dial the plugin");
+    let params = ChainParams::new(
+        node,
+        dir.join("chain"),
+        GENESIS.to_vec(),
+        services_addr.to_string(),
+    );
+    (process, client, params, shutdown, services)
+}
+
 // On a real node an operator's explicit `metrics-addr` that is taken fails Initialize (argued at
 // `metrics_refusal` in src/rpc/lifecycle.rs: a scrape would read whatever answers there), naming
 // the key, the address and what to do, and leaves nothing behind: the same process then
@@ -741,19 +772,8 @@ async fn a_taken_metrics_addr_fails_initialize_and_leaves_nothing_behind() {
         let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let taken = held.local_addr().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let shutdown = Shutdown::new();
-        let (services_addr, _services) =
-            NodeServices::serve(node_id(17), Network::new(), shutdown.clone())
-                .await
-                .expect("node services bind");
-        let process = launch("metrics-taken").await;
-        let client = process.vm_client().await.expect("dial the plugin");
-        let mut params = ChainParams::new(
-            node_id(17),
-            dir.path().join("chain"),
-            GENESIS.to_vec(),
-            services_addr.to_string(),
-        );
+        let (process, client, mut params, shutdown, _services) =
+            uninitialized_plugin("metrics-taken", node_id(17), dir.path()).await;
         params.config_bytes = json!({"metrics-addr": taken}).to_string().into_bytes();
         let result = client.initialize(params.initialize_request()).await;
         let (code, message) = refused("a taken metrics-addr", result);
@@ -785,19 +805,8 @@ async fn a_taken_metrics_addr_fails_initialize_and_leaves_nothing_behind() {
 async fn a_bad_chain_config_fails_initialize_and_a_good_one_then_works() {
     bounded(BOUND, async {
         let dir = tempfile::tempdir().unwrap();
-        let shutdown = Shutdown::new();
-        let (services_addr, _services) =
-            NodeServices::serve(node_id(16), Network::new(), shutdown.clone())
-                .await
-                .expect("node services bind");
-        let process = launch("config").await;
-        let client = process.vm_client().await.expect("dial the plugin");
-        let mut params = ChainParams::new(
-            node_id(16),
-            dir.path().join("chain"),
-            GENESIS.to_vec(),
-            services_addr.to_string(),
-        );
+        let (process, client, mut params, shutdown, _services) =
+            uninitialized_plugin("config", node_id(16), dir.path()).await;
 
         // (config, what the error must name)
         for (config, names) in [

@@ -201,10 +201,7 @@ async fn dev_stops_when_an_accept_fails() {
     let status = status
         .unwrap_or_else(|| panic!("dev still runs {EXIT_BOUND:?} after an accept failed:\n{said}"));
     assert!(!status.success(), "dev exited with {status}:\n{said}");
-    let error = said
-        .lines()
-        .find(|line| line.starts_with("stampvm: error:"))
-        .unwrap_or_else(|| panic!("no final error line:\n{said}"));
+    let error = final_error(&said);
     assert!(
         error.contains("vm.VM/BlockAccept of block") && error.contains("(height 2)"),
         "the error names the failed accept: {error}"
@@ -223,6 +220,13 @@ async fn failed_exit(dev: &mut DevProcess, needle: &str) -> String {
     let status = status.unwrap_or_else(|| panic!("dev still runs after {EXIT_BOUND:?}:\n{said}"));
     assert!(!status.success(), "dev exited with {status}:\n{said}");
     said
+}
+
+/// The `stampvm: error:` line dev ends with, out of its stderr `said`.
+fn final_error(said: &str) -> &str {
+    said.lines()
+        .find(|line| line.starts_with("stampvm: error:"))
+        .unwrap_or_else(|| panic!("no final error line:\n{said}"))
 }
 
 /// The WARN line of `dev`'s stderr that names `address`, once a line holding `wait_for` arrived.
@@ -283,10 +287,7 @@ async fn a_taken_http_port_names_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let mut dev = DevProcess::spawn(&dir.path().join("dev"), &["--http", &taken]);
     let said = failed_exit(&mut dev, "--http HOST:PORT").await;
-    let error = said
-        .lines()
-        .find(|line| line.starts_with("stampvm: error:"))
-        .unwrap_or_else(|| panic!("no final error line:\n{said}"));
+    let error = final_error(&said);
     assert!(
         error.contains(&format!("HTTP API on {taken}"))
             && error.contains("another node or another `stampvm dev`")
@@ -312,10 +313,7 @@ async fn a_second_dev_on_one_data_dir_stops_before_launching() {
 
     let mut second = DevProcess::spawn(&data_dir, DEV_FLAGS);
     let said = failed_exit(&mut second, "stampvm: error:").await;
-    let error = said
-        .lines()
-        .find(|line| line.starts_with("stampvm: error:"))
-        .unwrap_or_else(|| panic!("no final error line:\n{said}"));
+    let error = final_error(&said);
     assert!(
         error.contains(&format!(
             "another stampvm (pid {}) is using {}",
@@ -358,10 +356,7 @@ async fn a_held_chain_store_names_its_holder() {
     flags.extend(["--genesis", GENESIS]);
     let mut dev = DevProcess::spawn(&data_dir, &flags);
     let said = failed_exit(&mut dev, "stampvm: error:").await;
-    let error = said
-        .lines()
-        .find(|line| line.starts_with("stampvm: error:"))
-        .unwrap_or_else(|| panic!("no final error line:\n{said}"));
+    let error = final_error(&said);
     assert!(
         error.contains(&format!(
             "is in use by another process (pid {})",
