@@ -790,12 +790,7 @@ async fn a_taken_metrics_addr_fails_initialize_and_leaves_nothing_behind() {
             .initialize(params.initialize_request())
             .await
             .expect("Initialize without the key, on the same store");
-        let status = process
-            .stop(&client, Duration::from_secs(5))
-            .await
-            .expect("plugin stops");
-        assert!(status.success(), "plugin exited with {status}");
-        shutdown.trigger();
+        stop_plugin(&process, &client, &shutdown).await;
         drop(held);
     })
     .await;
@@ -842,12 +837,7 @@ async fn a_bad_chain_config_fails_initialize_and_a_good_one_then_works() {
             "the corrected config is in force: {details}"
         );
 
-        let status = process
-            .stop(&client, Duration::from_secs(5))
-            .await
-            .expect("plugin stops");
-        assert!(status.success(), "plugin exited with {status}");
-        shutdown.trigger();
+        stop_plugin(&process, &client, &shutdown).await;
     })
     .await;
 }
