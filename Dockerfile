@@ -23,10 +23,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libclang-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Cargo.toml Cargo.lock build.rs ./
-COPY proto ./proto
-COPY benches ./benches
-COPY src ./src
+COPY Cargo.toml Cargo.lock ./
+COPY crates ./crates
 # The cache mounts keep downloaded crates and compiled RocksDB between builds (the first build
 # compiles RocksDB's C++, which takes minutes).
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

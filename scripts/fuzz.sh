@@ -62,10 +62,10 @@ seed_text() { # dir name text
 
 seed_corpora() {
     local c=fuzz/corpus
-    # shared/spec/vectors.md 2.1 and 2.2: the genesis block `hello` and its child.
+    # docs/spec/vectors.md 2.1 and 2.2: the genesis block `hello` and its child.
     seed "$c/block_parse" genesis 000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000068656c6c6f000000000000000000000000000000000000000000000000000000
     seed "$c/block_parse" child 0000904cbd92a440ae4a18fec29f08b5bbbe40108ec5f5de82f245145e0c8626aedf0000000000000001000000006553f1008f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941
-    # src/chain/batched.rs's layout vector: payloads SHA-256(0x01), SHA-256(0x02) on parent 09..09.
+    # crates/stampvm/src/chain/batched.rs's layout vector: payloads SHA-256(0x01), SHA-256(0x02) on parent 09..09.
     seed "$c/block_parse" batched 000109090909090909090909090909090909090909090909090909090909090909090000000000000005000000006553f10000c30d52856f3a163b8c3f1f55d6e1bebfb7a73a231e10df0de72daf32213338000000024bf5122f344554c53bde2ebb8cd2b7e3d1600ad631c385a5d7cce23c7785459adbc1b4c900ffe48d575b5da5c638040125f65db0fe3e24494b76ea986457d986
     seed_text "$c/jsonrpc_body" propose '{"jsonrpc":"2.0","id":1,"method":"timestampvm.proposeBlock","params":{"data":"0x8f10a68d54a88afcb6369c01da9ddfb6881d754e5ece210541f8656783692941cc82d1c2"}}'
     seed_text "$c/jsonrpc_body" get '{"jsonrpc":"2.0","id":"x","method":"timestampvm.getBlock","params":[{"id":"26YwkG2RtzBa9pP5pj9qDvjYbw19PtF7ajT75hDZ3FTs4Waurp","encoding":"hex"}]}'

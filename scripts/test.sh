@@ -10,6 +10,6 @@ scripts/install-foreign-plugin.sh
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy (all targets, warnings are errors)" >&2
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test" >&2
-cargo test --all-targets --locked
+cargo test --workspace --all-targets --locked

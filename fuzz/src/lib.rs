@@ -22,9 +22,9 @@ use stampvm::chain::{
 };
 use stampvm::config::ChainConfig;
 use stampvm::rpc::convert;
-use stampvm::rpc::pb::vm;
-use stampvm::rpc::protocol::{DbServerLayout, GossipLayout, ReadErrorLayout};
-use stampvm::rpc::wire::{Handler, InitializeRequest, ReadResponse, SendAppGossipMsg};
+use rpcchainvm::pb::vm;
+use rpcchainvm::protocol::{DbServerLayout, GossipLayout, ReadErrorLayout};
+use rpcchainvm::wire::{Handler, InitializeRequest, ReadResponse, SendAppGossipMsg};
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -537,7 +537,7 @@ pub fn text_work_bound(len: usize) -> std::time::Duration {
 pub fn text_decoders(data: &[u8]) {
     use stampvm::api::data::{parse_payload, DataError};
     use stampvm::api::proof_json::parse_hash;
-    use stampvm::chain::id::{max_cb58_len, Cb58Error, NodeId};
+    use rpcchainvm::ids::{max_cb58_len, Cb58Error, NodeId};
 
     let Some((length, pattern)) = data.split_first_chunk::<3>() else {
         return;

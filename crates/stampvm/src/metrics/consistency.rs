@@ -1,0 +1,128 @@
+//! The node's consistency rules for what `Gather` returns (wire-45 §6), checked on our side.
+//!
+//! Any violation turns the node's whole `/ext/metrics` into HTTP 500, and the node only finds out
+//! at scrape time. Tests (and the in-Rust node under `host`) run this check on `gather()` output so
+//! a regression shows up as a failing assertion instead of a dark dashboard.
+
+use std::collections::HashSet;
+
+use super::exposition::{valid_label_name, valid_metric_name, NODE_LABEL};
+use rpcchainvm::pb::io::prometheus::client::{Metric, MetricFamily, MetricType};
+
+/// One broken rule; the family name says where to look.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Inconsistency {
+    #[error("metric family name {0:?} is not [a-zA-Z_:][a-zA-Z0-9_:]*")]
+    InvalidName(String),
+    #[error("metric family {0} is returned twice")]
+    DuplicateFamily(String),
+    #[error("metric family {0} has no explicit or known type")]
+    MissingType(String),
+    #[error("metric family {0} has no metrics (it must be omitted)")]
+    Empty(String),
+    #[error("a metric of {0} does not carry exactly the sub-message of the family type")]
+    WrongSubMessage(String),
+    #[error("a metric of {family} has an invalid, repeated or reserved label {label:?}")]
+    BadLabel { family: String, label: String },
+    #[error("two metrics of {0} have the same label set")]
+    DuplicateLabelSet(String),
+    #[error("{0} collides with the _count/_sum/_bucket series of a histogram or summary")]
+    SuffixCollision(String),
+}
+
+/// Checks a `Gather` answer against the node's rules, plus our own promises (explicit `type`, no
+/// empty families). Returns the first violation found.
+pub fn check_families(families: &[MetricFamily]) -> Result<(), Inconsistency> {
+    let mut names = HashSet::new();
+    for family in families {
+        let name = family.name();
+        if !valid_metric_name(name) {
+            return Err(Inconsistency::InvalidName(name.to_owned()));
+        }
+        if !names.insert(name) {
+            return Err(Inconsistency::DuplicateFamily(name.to_owned()));
+        }
+        let Some(kind) = family.r#type.and_then(|t| MetricType::try_from(t).ok()) else {
+            return Err(Inconsistency::MissingType(name.to_owned()));
+        };
+        if family.metric.is_empty() {
+            return Err(Inconsistency::Empty(name.to_owned()));
+        }
+        let mut label_sets = HashSet::new();
+        for metric in &family.metric {
+            check_metric(name, kind, metric)?;
+            let mut set: Vec<(&str, &str)> =
+                metric.label.iter().map(|l| (l.name(), l.value())).collect();
+            set.sort_unstable();
+            if !label_sets.insert(set) {
+                return Err(Inconsistency::DuplicateLabelSet(name.to_owned()));
+            }
+        }
+    }
+    for family in families {
+        if shadows_series(family.name(), families) {
+            return Err(Inconsistency::SuffixCollision(family.name().to_owned()));
+        }
+    }
+    Ok(())
+}
+
+fn check_metric(family: &str, kind: MetricType, metric: &Metric) -> Result<(), Inconsistency> {
+    let present = [
+        metric.counter.is_some(),
+        metric.gauge.is_some(),
+        metric.summary.is_some(),
+        metric.untyped.is_some(),
+        metric.histogram.is_some(),
+    ];
+    let wanted = match kind {
+        MetricType::Counter => 0,
+        MetricType::Gauge => 1,
+        MetricType::Summary => 2,
+        MetricType::Untyped => 3,
+        MetricType::Histogram | MetricType::GaugeHistogram => 4,
+    };
+    if present.iter().filter(|p| **p).count() != 1 || !present[wanted] {
+        return Err(Inconsistency::WrongSubMessage(family.to_owned()));
+    }
+    let reserved = match kind {
+        MetricType::Summary => Some("quantile"),
+        MetricType::Histogram | MetricType::GaugeHistogram => Some("le"),
+        _ => None,
+    };
+    let mut seen = HashSet::new();
+    for label in &metric.label {
+        let name = label.name();
+        if !valid_label_name(name)
+            || name == NODE_LABEL
+            || Some(name) == reserved
+            || !seen.insert(name)
+        {
+            return Err(Inconsistency::BadLabel {
+                family: family.to_owned(),
+                label: name.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Mirrors prometheus' suffix-collision check: `foo_count`/`foo_sum` next to a histogram or
+/// summary `foo`, or `foo_bucket` next to a histogram `foo`.
+fn shadows_series(name: &str, families: &[MetricFamily]) -> bool {
+    let kind_of = |base: &str| {
+        families
+            .iter()
+            .find(|f| f.name() == base)
+            .map(|f| f.r#type())
+    };
+    [("_bucket", false), ("_sum", true), ("_count", true)]
+        .into_iter()
+        .any(|(suffix, summary_too)| {
+            let kind = name.strip_suffix(suffix).and_then(kind_of);
+            matches!(
+                kind,
+                Some(MetricType::Histogram | MetricType::GaugeHistogram)
+            ) || (summary_too && kind == Some(MetricType::Summary))
+        })
+}
