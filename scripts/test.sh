@@ -9,6 +9,8 @@ scripts/install-foreign-plugin.sh
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
+echo "== spec citations (every docs/spec/ file and section cited exists)" >&2
+scripts/check-citations.sh
 echo "== cargo clippy (all targets, warnings are errors)" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test" >&2
