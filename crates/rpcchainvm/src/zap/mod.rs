@@ -3,7 +3,7 @@
 //! and back. No I/O happens here; a server reads a socket into [`FrameDecoder`] and writes what
 //! [`Frame::encode`] returns.
 //!
-//! - [`env`]: does the environment ask for ZAP, and where is the node (§2.1).
+//! - [`mod@env`]: does the environment ask for ZAP, and where is the node (§2.1).
 //! - [`handshake`]: the bootstrap message and its one-byte acknowledgement (§2.2).
 //! - [`frame`]: framing, the size limit and the incremental decoder (§2.3).
 //! - [`codes`]: opcodes and the one-byte enums of bodies (§2.7, §2.8).
@@ -15,13 +15,17 @@ mod body;
 pub mod codes;
 pub mod env;
 pub mod frame;
+#[cfg(test)]
+mod frame_tests;
 pub mod handshake;
 mod initialize;
 mod message;
 mod request;
+#[cfg(test)]
+mod request_tests;
 mod response;
 #[cfg(test)]
-mod round_trip_tests;
+mod response_tests;
 #[cfg(test)]
 mod vector_tests;
 

@@ -2,6 +2,12 @@
 //! Bodies are read strictly (no byte missing, none left over) except where the spec says luxd's
 //! side sends or accepts more: `Initialize`'s tail, `BuildBlock`'s optional P-chain height and
 //! `Gather`, whose body is undefined.
+//!
+//! Stricter than luxd on purpose: the Go decoders ignore trailing bytes everywhere
+//! (docs/spec/luxd-zap.md §2.6), we refuse them where no appended field is documented, so a
+//! layout we misread shows up as an error instead of a silently wrong value. ⚠ If a luxd built
+//! with API v1.1.10–v1.1.13 (unseen, docs/spec/luxd-zap.md §6) appended fields elsewhere, those
+//! decoders are the place to loosen.
 
 use super::body::{BodyError, BodyReader, BodyWriter};
 use super::codes::{Opcode, VmState};
@@ -18,7 +24,9 @@ pub enum Request {
     CreateHandlers,
     /// ⚠ A client exists in luxd but no call was seen (docs/spec/luxd-zap.md §2.7).
     NewHttpHandler,
-    /// Long-blocking: answered when the VM has an event (docs/spec/luxd-zap.md §2.4).
+    /// Long-blocking: answered when the VM has an event (docs/spec/luxd-zap.md §2.4). ⚠ A new one
+    /// may arrive while an older one is pending (luxd forgets ids, there is no cancel frame);
+    /// answer all pending ones.
     WaitForEvent,
     Connected(ConnectedRequest),
     Disconnected(NodeId),
@@ -44,7 +52,7 @@ pub enum Request {
     GetAncestors(GetAncestorsRequest),
     /// Never sent by luxd.
     BatchedParseBlock(Vec<Vec<u8>>),
-    /// ⚠ Client implemented, callers not traced.
+    /// ⚠ Client implemented, callers not traced (docs/spec/luxd-zap.md §2.7, §6).
     GetBlockIdAtHeight(u64),
     /// State sync (23–27, 31): only sent to a VM announcing `CAP_STATE_SYNC`.
     StateSyncEnabled,
