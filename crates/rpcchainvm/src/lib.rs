@@ -20,6 +20,7 @@
 //! - [`shutdown`]: the one stop signal every long-running task watches.
 //! - [`http_server`]: HTTP serving with connection limits and timeouts.
 //! - [`utc`]: times as RFC 3339 UTC text, without a date crate.
+//! - [`zap`]: luxd's ZAP plugin transport as a pure codec: environment, handshake, frames, bodies.
 
 pub mod handshake;
 pub mod http_server;
@@ -32,3 +33,4 @@ pub mod shutdown;
 pub mod transport;
 pub mod utc;
 pub mod wire;
+pub mod zap;
