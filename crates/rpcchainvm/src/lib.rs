@@ -20,6 +20,7 @@
 //! - [`shutdown`]: the one stop signal every long-running task watches.
 //! - [`http_server`]: HTTP serving with connection limits and timeouts.
 //! - [`utc`]: times as RFC 3339 UTC text, without a date crate.
+//! - [`warp`]: Avalanche Warp messages, BLS signatures, validator quorums and ACP-118 framing.
 
 pub mod handshake;
 pub mod http_server;
@@ -31,4 +32,5 @@ pub mod protocol;
 pub mod shutdown;
 pub mod transport;
 pub mod utc;
+pub mod warp;
 pub mod wire;
