@@ -26,6 +26,8 @@ mod signed;
 mod validators;
 
 #[cfg(test)]
+mod decode_robustness;
+#[cfg(test)]
 mod test_vectors;
 
 pub use aggregate::{AddOutcome, CollectError, SignatureCollector};

@@ -139,7 +139,7 @@ impl BitSetSignature {
 }
 
 /// An unsigned message with its validators' aggregate signature: unsigned bytes ‖ `00000000` ‖
-/// len32(signers) ‖ signers ‖ sig[96] (docs/spec/warp.md §2.5).
+/// `len32(signers)` ‖ `signers` ‖ `sig[96]` (docs/spec/warp.md §2.5).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SignedMessage {
     pub unsigned: UnsignedMessage,

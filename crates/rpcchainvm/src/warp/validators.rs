@@ -154,18 +154,14 @@ mod tests {
     use crate::warp::test_vectors::*;
 
     fn vector_validator(index: usize, weight: u64) -> Validator {
-        let vector = &VALIDATORS[index];
         Validator {
-            node_id: NodeId(array(vector.node_id_hex)),
             weight,
-            public_key: Some(PublicKey::from_compressed(&array(vector.pk_compressed_hex)).unwrap()),
+            ..validator(index)
         }
     }
 
     fn vector_set() -> Vec<Validator> {
-        (0..3)
-            .map(|i| vector_validator(i, VALIDATORS[i].weight))
-            .collect()
+        (0..3).map(validator).collect()
     }
 
     // docs/spec/warp-vectors.json `validators[*].node_id_*`: the hex and text forms agree.
