@@ -21,6 +21,7 @@
 //! - [`http_server`]: HTTP serving with connection limits and timeouts.
 //! - [`utc`]: times as RFC 3339 UTC text, without a date crate.
 //! - [`zap`]: luxd's ZAP plugin transport as a pure codec: environment, handshake, frames, bodies.
+//! - [`warp`]: Avalanche Warp messages, BLS signatures, validator quorums and ACP-118 framing.
 
 pub mod handshake;
 pub mod http_server;
@@ -32,5 +33,6 @@ pub mod protocol;
 pub mod shutdown;
 pub mod transport;
 pub mod utc;
+pub mod warp;
 pub mod wire;
 pub mod zap;
