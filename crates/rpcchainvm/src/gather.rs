@@ -1,13 +1,17 @@
-//! The node's consistency rules for what `Gather` returns (wire-45 §6), checked on our side.
+//! The node's consistency rules for a `vm.VM/Gather` answer (docs/spec/wire-45.md §6,
+//! docs/spec/node-behaviour.md §9), and the name rules they rest on.
 //!
 //! Any violation turns the node's whole `/ext/metrics` into HTTP 500, and the node only finds out
-//! at scrape time. Tests (and the in-Rust node under `host`) run this check on `gather()` output so
-//! a regression shows up as a failing assertion instead of a dark dashboard.
+//! at scrape time. A VM checks its own `Gather` output with [`check_families`] (in tests, or
+//! before answering), and a node's side applies the same rules to what a plugin returns, so a
+//! regression shows up as a failing assertion instead of a dark dashboard.
 
+use crate::pb::io::prometheus::client::{Metric, MetricFamily, MetricType};
 use std::collections::HashSet;
 
-use super::exposition::{valid_label_name, valid_metric_name, NODE_LABEL};
-use rpcchainvm::pb::io::prometheus::client::{Metric, MetricFamily, MetricType};
+/// The label the node adds to every metric of a chain (its value is the chain's alias); a
+/// plugin that emits it itself breaks the scrape.
+pub const CHAIN_LABEL: &str = "chain";
 
 /// One broken rule; the family name says where to look.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,8 +34,9 @@ pub enum Inconsistency {
     SuffixCollision(String),
 }
 
-/// Checks a `Gather` answer against the node's rules, plus our own promises (explicit `type`, no
-/// empty families). Returns the first violation found.
+/// Checks a `Gather` answer against the node's rules, plus two promises the node's registry
+/// makes of its own gatherers (an explicit `type`, no empty families). Returns the first
+/// violation found.
 pub fn check_families(families: &[MetricFamily]) -> Result<(), Inconsistency> {
     let mut names = HashSet::new();
     for family in families {
@@ -94,7 +99,7 @@ fn check_metric(family: &str, kind: MetricType, metric: &Metric) -> Result<(), I
     for label in &metric.label {
         let name = label.name();
         if !valid_label_name(name)
-            || name == NODE_LABEL
+            || name == CHAIN_LABEL
             || Some(name) == reserved
             || !seen.insert(name)
         {
@@ -125,4 +130,28 @@ fn shadows_series(name: &str, families: &[MetricFamily]) -> bool {
                 Some(MetricType::Histogram | MetricType::GaugeHistogram)
             ) || (summary_too && kind == Some(MetricType::Summary))
         })
+}
+
+/// Whether `c` may stand in a metric name, at its start (`first`) or further on: letters, `_`
+/// and `:`, and digits after the first character. For readers that scan a name off a line.
+pub fn metric_name_char(c: char, first: bool) -> bool {
+    label_name_char(c, first) || c == ':'
+}
+
+/// Whether `c` may stand in a label name: as in a metric name, but never `:`.
+pub fn label_name_char(c: char, first: bool) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || (!first && c.is_ascii_digit())
+}
+
+/// Prometheus' metric name rule, `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub fn valid_metric_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .char_indices()
+            .all(|(i, c)| metric_name_char(c, i == 0))
+}
+
+/// Prometheus' label name rule, `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn valid_label_name(name: &str) -> bool {
+    !name.is_empty() && name.char_indices().all(|(i, c)| label_name_char(c, i == 0))
 }
