@@ -155,3 +155,146 @@ pub fn valid_metric_name(name: &str) -> bool {
 pub fn valid_label_name(name: &str) -> bool {
     !name.is_empty() && name.char_indices().all(|(i, c)| label_name_char(c, i == 0))
 }
+
+#[cfg(test)]
+mod tests {
+    //! One answer per rule: each breaks exactly one rule and must be refused with its variant;
+    //! the well-formed answer they start from must pass.
+    use super::*;
+    use crate::pb::io::prometheus::client::{Counter, Histogram, LabelPair, Summary};
+
+    fn label(name: &str, value: &str) -> LabelPair {
+        LabelPair {
+            name: Some(name.into()),
+            value: Some(value.into()),
+        }
+    }
+
+    fn counter(labels: Vec<LabelPair>) -> Metric {
+        Metric {
+            label: labels,
+            counter: Some(Counter {
+                value: Some(1.0),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn family(name: &str, kind: Option<MetricType>, metric: Vec<Metric>) -> MetricFamily {
+        MetricFamily {
+            name: Some(name.into()),
+            help: Some("help".into()),
+            r#type: kind.map(|kind| kind as i32),
+            metric,
+            unit: None,
+        }
+    }
+
+    fn histogram(name: &str) -> MetricFamily {
+        let metric = Metric {
+            histogram: Some(Histogram::default()),
+            ..Default::default()
+        };
+        family(name, Some(MetricType::Histogram), vec![metric])
+    }
+
+    fn requests() -> MetricFamily {
+        let metrics = vec![
+            counter(vec![label("method", "a")]),
+            counter(vec![label("method", "b")]),
+        ];
+        family("requests_total", Some(MetricType::Counter), metrics)
+    }
+
+    #[test]
+    fn a_well_formed_answer_passes() {
+        let summary = Metric {
+            label: vec![label("op", "x")],
+            summary: Some(Summary::default()),
+            ..Default::default()
+        };
+        let families = vec![
+            requests(),
+            histogram("latency_seconds"),
+            family("rpc:ops", Some(MetricType::Summary), vec![summary]),
+        ];
+        assert_eq!(check_families(&families), Ok(()));
+        assert_eq!(check_families(&[]), Ok(()));
+    }
+
+    #[test]
+    fn each_rule_is_enforced() {
+        let counter_of =
+            |name: &str, labels| family(name, Some(MetricType::Counter), vec![counter(labels)]);
+        let check = |families: Vec<MetricFamily>| check_families(&families).unwrap_err();
+        assert_eq!(
+            check(vec![counter_of("1st", vec![])]),
+            Inconsistency::InvalidName("1st".into())
+        );
+        assert_eq!(
+            check(vec![requests(), requests()]),
+            Inconsistency::DuplicateFamily("requests_total".into())
+        );
+        assert_eq!(
+            check(vec![family("x", None, vec![counter(vec![])])]),
+            Inconsistency::MissingType("x".into())
+        );
+        assert_eq!(
+            check(vec![family("x", Some(MetricType::Counter), vec![])]),
+            Inconsistency::Empty("x".into())
+        );
+        assert_eq!(
+            check(vec![family(
+                "x",
+                Some(MetricType::Gauge),
+                vec![counter(vec![])]
+            )]),
+            Inconsistency::WrongSubMessage("x".into())
+        );
+        let bad_label = |name: &str| Inconsistency::BadLabel {
+            family: "x".into(),
+            label: name.into(),
+        };
+        for name in [CHAIN_LABEL, "a:b", "", "9x"] {
+            let labels = vec![label(name, "v")];
+            assert_eq!(check(vec![counter_of("x", labels)]), bad_label(name));
+        }
+        let twice = vec![label("a", "1"), label("a", "2")];
+        assert_eq!(check(vec![counter_of("x", twice)]), bad_label("a"));
+        let mut reserved = histogram("x");
+        reserved.metric[0].label = vec![label("le", "1")];
+        assert_eq!(check(vec![reserved]), bad_label("le"));
+        let same = vec![
+            counter(vec![label("a", "1")]),
+            counter(vec![label("a", "1")]),
+        ];
+        assert_eq!(
+            check(vec![family("x", Some(MetricType::Counter), same)]),
+            Inconsistency::DuplicateLabelSet("x".into())
+        );
+        for series in ["h_bucket", "h_sum", "h_count"] {
+            assert_eq!(
+                check(vec![histogram("h"), counter_of(series, vec![])]),
+                Inconsistency::SuffixCollision(series.into())
+            );
+        }
+        // Only histograms and summaries have `_count` series: next to a counter it is a name.
+        assert_eq!(
+            check_families(&[counter_of("g", vec![]), counter_of("g_count", vec![])]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn name_rules() {
+        assert!(valid_metric_name("avalanche_x:y_1"));
+        assert!(!valid_metric_name(""));
+        assert!(!valid_metric_name("1a"));
+        assert!(!valid_metric_name("a-b"));
+        assert!(valid_label_name("_a1"));
+        assert!(!valid_label_name("a:b"));
+        assert!(!valid_label_name("1a"));
+        assert!(metric_name_char(':', true) && !label_name_char(':', false));
+    }
+}
