@@ -3,7 +3,7 @@
 
 use super::NodeApis;
 use rpcchainvm::ids::Id;
-use rpcchainvm::jsonrpc::{self, params, to_raw, Body, Call, EnvelopeError, ErrorObject, Replies};
+use rpcchainvm::jsonrpc::{self, params, to_raw, Call, EnvelopeError, ErrorObject};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use stampvm::api::http::JsonRpcApi;
@@ -49,11 +49,7 @@ impl JsonRpcApi for InfoService {
 /// entries run in order, gorilla's lookup first (a request to `/ext/info` for `health.health`
 /// names no service there).
 async fn handle_body<S: NodeService>(service: &S, body: &[u8]) -> Option<Vec<u8>> {
-    let (entries, batch) = match jsonrpc::parse_body(body) {
-        Body::Single(entry) => (vec![entry], false),
-        Body::Batch(entries) => (entries, true),
-    };
-    let mut replies = Replies::new(batch);
+    let (entries, mut replies) = jsonrpc::parse_body(body).into_entries();
     for entry in entries {
         let outcome = match (&entry.call, replies.has_room()) {
             (_, false) => {

@@ -2,7 +2,7 @@
 //! decoded as far as the envelope goes, and the method name resolved by AvalancheGo's rule.
 
 use super::error::EnvelopeError;
-use super::reply::compact;
+use super::reply::{compact, Replies};
 use super::MAX_BATCH_ENTRIES;
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -13,6 +13,18 @@ use std::fmt;
 pub enum Body<'a> {
     Single(Entry<'a>),
     Batch(Vec<Entry<'a>>),
+}
+
+impl<'a> Body<'a> {
+    /// The entries in order, and the [`Replies`] that collects their answers: a server runs
+    /// each entry while [`Replies::has_room`] and answers the rest with [`super::not_run`], the
+    /// same loop for one request as for a batch.
+    pub fn into_entries(self) -> (Vec<Entry<'a>>, Replies) {
+        match self {
+            Body::Single(entry) => (vec![entry], Replies::new(false)),
+            Body::Batch(entries) => (entries, Replies::new(true)),
+        }
+    }
 }
 
 /// One request, decoded as far as the envelope goes. It borrows from the request body.

@@ -16,7 +16,7 @@ use super::jsonrpc::RpcError;
 use super::proof_json::format_hash;
 use crate::chain::{self, Cb58Error, Id};
 use crate::metrics::{JSONRPC_REQUESTS_TOTAL, LABEL_METHOD, LABEL_OUTCOME};
-use rpcchainvm::jsonrpc::{self, params, to_raw, Body, Call, Entry, EnvelopeError, Replies};
+use rpcchainvm::jsonrpc::{self, params, to_raw, Call, Entry, EnvelopeError};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -27,26 +27,17 @@ pub const SERVICE: &str = "timestampvm";
 /// notifications), which the HTTP layer sends as an empty 200. Never fails: every problem with
 /// the body becomes a JSON-RPC error object.
 pub async fn handle_body<B: Backend>(backend: &B, body: &[u8]) -> Option<Vec<u8>> {
-    match jsonrpc::parse_body(body) {
-        Body::Single(entry) => {
-            let mut replies = Replies::new(false);
-            replies.push(run(backend, entry).await);
-            replies.finish()
-        }
-        Body::Batch(entries) => {
-            // In order, one after another: a batch of proposals lands in the mempool in the
-            // order the client wrote it. Once the replies are full, the rest are not run.
-            let mut replies = Replies::new(true);
-            for entry in entries {
-                let reply = match replies.has_room() {
-                    true => run(backend, entry).await,
-                    false => not_run(&entry),
-                };
-                replies.push(reply);
-            }
-            replies.finish()
-        }
+    let (entries, mut replies) = jsonrpc::parse_body(body).into_entries();
+    // In order, one after another: a batch of proposals lands in the mempool in the order the
+    // client wrote it. Once a batch's replies are full, the rest are not run.
+    for entry in entries {
+        let reply = match replies.has_room() {
+            true => run(backend, entry).await,
+            false => not_run(&entry),
+        };
+        replies.push(reply);
     }
+    replies.finish()
 }
 
 /// An entry left unrun (the batch's replies are full), counted as an error of its method.

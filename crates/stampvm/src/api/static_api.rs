@@ -17,9 +17,7 @@ use super::data::{hex_checksummed, Encoding};
 use super::http::{JsonRpcApi, MAX_BODY_BYTES};
 use super::methods::SERVICE;
 use rpcchainvm::ids::checksum4;
-use rpcchainvm::jsonrpc::{
-    self, go_json_string, Body, Call, Entry, EnvelopeError, ErrorObject, Replies,
-};
+use rpcchainvm::jsonrpc::{self, go_json_string, Call, Entry, EnvelopeError, ErrorObject};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -37,26 +35,17 @@ impl JsonRpcApi for StaticApi {
 
 /// The reply body for a request body. Both methods are pure computation, so nothing awaits.
 fn answer_body(body: &[u8]) -> Option<Vec<u8>> {
-    match jsonrpc::parse_body(body) {
-        Body::Single(entry) => {
-            let mut replies = Replies::new(false);
-            replies.push(answer(entry));
-            replies.finish()
-        }
-        Body::Batch(entries) => {
-            // A padded `encode` answers ~4 MiB to ~100 bytes: without the reply limit a batch of
-            // them would build gigabytes.
-            let mut replies = Replies::new(true);
-            for entry in entries {
-                let reply = match replies.has_room() {
-                    true => answer(entry),
-                    false => jsonrpc::not_run(&entry),
-                };
-                replies.push(reply);
-            }
-            replies.finish()
-        }
+    let (entries, mut replies) = jsonrpc::parse_body(body).into_entries();
+    // A padded `encode` answers ~4 MiB to ~100 bytes: without the reply limit a batch of them
+    // would build gigabytes.
+    for entry in entries {
+        let reply = match replies.has_room() {
+            true => answer(entry),
+            false => jsonrpc::not_run(&entry),
+        };
+        replies.push(reply);
     }
+    replies.finish()
 }
 
 /// One entry's reply; a notification gets none, whatever its method returned.
