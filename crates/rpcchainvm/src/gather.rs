@@ -152,7 +152,7 @@ pub fn valid_metric_name(name: &str) -> bool {
 }
 
 /// Prometheus' label name rule, `[a-zA-Z_][a-zA-Z0-9_]*`.
-pub fn valid_label_name(name: &str) -> bool {
+fn valid_label_name(name: &str) -> bool {
     !name.is_empty() && name.char_indices().all(|(i, c)| label_name_char(c, i == 0))
 }
 

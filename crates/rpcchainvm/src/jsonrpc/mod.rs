@@ -36,8 +36,8 @@ mod tests;
 pub use error::{EnvelopeError, ErrorObject, ReplyError};
 pub use go_text::go_json_string;
 pub use params::{params, to_raw};
-pub use reply::{compact_raw, encode_reply, not_run, Replies};
-pub use request::{parse_body, resolve_method, Body, Call, Entry};
+pub use reply::{encode_reply, not_run, Replies};
+pub use request::{parse_body, Body, Call, Entry};
 
 /// gorilla `E_PARSE`: the body (or a batch element) is not a request object.
 pub const PARSE_ERROR: i64 = -32700;

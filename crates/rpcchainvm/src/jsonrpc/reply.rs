@@ -153,9 +153,9 @@ pub(super) fn compact(json: &str) -> String {
     out
 }
 
-/// [`compact`] as a raw value, as Go echoes an `id` or writes a `json.RawMessage`; text that is
-/// not JSON becomes `null`.
-pub fn compact_raw(json: &str) -> Box<RawValue> {
+/// JSON text without the whitespace between tokens, as a raw value: how Go echoes an `id` or
+/// re-encodes a `json.RawMessage`. Text that is not JSON becomes `null`.
+fn compact_raw(json: &str) -> Box<RawValue> {
     let compacted = compact(json);
     // Unreachable for valid input; `null` rather than failing the reply (Box<RawValue>'s default).
     RawValue::from_string(compacted).unwrap_or_default()

@@ -210,7 +210,7 @@ fn string_member(raw: Option<&RawValue>, member: &str) -> Result<String, Envelop
 /// AvalancheGo's method-name rule: in `service.method`, a first letter that is already upper
 /// case is refused, otherwise it is upper-cased (so `timestampvm.getBlock` names Go's
 /// `GetBlock`). Then gorilla requires exactly one dot.
-pub fn resolve_method(name: &str) -> Result<String, EnvelopeError> {
+pub(super) fn resolve_method(name: &str) -> Result<String, EnvelopeError> {
     let resolved = match name.split_once('.') {
         None => name.to_owned(),
         Some((service, function)) => {

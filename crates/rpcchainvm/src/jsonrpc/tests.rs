@@ -2,6 +2,7 @@
 //! error objects and the Go-compatible text details. Golden texts: docs/spec/vectors.md §3.3.
 
 use super::reply::compact;
+use super::request::resolve_method;
 use super::*;
 use serde_json::value::RawValue;
 
