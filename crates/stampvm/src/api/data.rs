@@ -378,6 +378,11 @@ mod tests {
             Err(UnknownEncoding("base64".into()))
         );
         assert!(Encoding::from_field(Some("")).is_err());
+        // The static API's `formatting` encodings are not payload forms.
+        for other in ["hexc", "hexnc", "json"] {
+            let refused = Err(UnknownEncoding(other.into()));
+            assert_eq!(Encoding::from_field(Some(other)), refused);
+        }
         assert_eq!(Encoding::Cb58.to_string(), "cb58");
     }
 }

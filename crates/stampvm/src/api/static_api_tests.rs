@@ -312,6 +312,8 @@ fn arguments_are_read_like_go() {
         "5",
         r#"["hello"]"#,
         r#"[[{"data":"hello"}]]"#,
+        // CB58 is the payload methods' form, not one of AvalancheGo's `formatting` encodings.
+        r#"{"data":"hello","encoding":"cb58"}"#,
     ] {
         check(&encode_call(refused), &error(BAD_PARAMS));
     }
