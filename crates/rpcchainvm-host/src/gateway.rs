@@ -1,5 +1,5 @@
 //! The node's HTTP API server for chains, as AvalancheGo runs it (docs/spec/node-behaviour.md
-//! section 8), so `stampvm dev`, the tests and the benches reach any rpcchainvm plugin's API the
+//! §8), so `stampvm dev`, the tests and the benches reach any rpcchainvm plugin's API the
 //! way real clients reach it through a node of the profile the gateway plays.
 //!
 //! Routing: the exact path `/ext/bc/<chainID><prefix>` goes to the `http.HTTP` server the plugin
@@ -20,24 +20,24 @@
 //! the plugin API's own limit ([`MAX_BODY_BYTES`], 413 beyond) and must arrive within 30 s (408);
 //! connections are capped, and one without a request in progress is closed after 30 s, which
 //! bounds slow headers ([`rpcchainvm::http_server`]).
+//!
+//! This file holds the gateway's state and the calls that mount, gate and unmount handlers;
+//! `routing` picks the plugin server for a request, `forward` carries it there (or to a node
+//! endpoint) and back, `body` reads request bodies within the limits.
 
-use super::go_http::{build_response, element, header_elements, node_headers, request_target};
-use super::http_callbacks::call_handle;
-use super::node_api::{Endpoint, NodeApis, NodeChain, NodeReply};
-use axum::body::Body;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderName, HeaderValue, StatusCode, Version};
-use axum::response::Response;
+mod body;
+mod forward;
+mod routing;
+
+use super::node_api::{NodeApis, NodeChain};
 use axum::Router;
-use http_body_util::BodyExt;
+use forward::route;
+use routing::{path_routes, plugin_client};
 use rpcchainvm::http_server::{self, ServerLimits};
 use rpcchainvm::ids::{Id, NodeId};
-use rpcchainvm::pb::http::{self as pb, http_client::HttpClient};
-use rpcchainvm::protocol::{ExtraHandlerRpc, Profile};
+use rpcchainvm::pb::http::http_client::HttpClient;
+use rpcchainvm::protocol::Profile;
 use rpcchainvm::shutdown::Shutdown;
-use rpcchainvm::transport;
 use stampvm::api::http::MAX_BODY_BYTES;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -98,38 +98,6 @@ pub enum GatewayError {
     AlreadyServing,
     #[error("HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
-}
-
-/// Why one request was not forwarded; each maps to the status the node answers with.
-#[derive(Debug, thiserror::Error)]
-enum RequestError {
-    #[error("404 page not found")]
-    NotFound,
-    #[error("empty {0} header")]
-    EmptyRouteHeader(&'static str),
-    #[error("{NOT_BOOTSTRAPPED}")]
-    NotReady,
-    #[error("reading the request body: {0}")]
-    Body(axum::Error),
-    #[error("request body larger than the limit of {0} bytes")]
-    BodyTooLarge(usize),
-    #[error("reading the request body: not complete within {0:?}")]
-    BodyTimeout(Duration),
-    #[error("{}", .0.message())]
-    Rpc(tonic::Status),
-}
-
-impl RequestError {
-    fn status(&self) -> StatusCode {
-        match self {
-            RequestError::NotFound => StatusCode::NOT_FOUND,
-            RequestError::EmptyRouteHeader(_) | RequestError::Body(_) => StatusCode::BAD_REQUEST,
-            RequestError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            RequestError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            RequestError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
-            RequestError::Rpc(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
 }
 
 /// The HTTP API server. Cheap to clone: clones share the route table, so chains can be
@@ -358,42 +326,6 @@ impl Gateway {
     }
 }
 
-/// The routes for `handlers` (`(prefix, server_addr)` pairs) under `mount`, and the first entry
-/// that had to be skipped (logged, as the node logs it).
-fn path_routes(
-    mount: Mount,
-    handlers: Vec<(String, String)>,
-) -> (Vec<PathRoute>, Option<GatewayError>) {
-    let mut first_error = None;
-    let mut routes = Vec::new();
-    for (prefix, addr) in handlers {
-        let valid = prefix.is_empty() || prefix.starts_with('/');
-        let client = match valid {
-            true => plugin_client(&addr),
-            false => Err(GatewayError::InvalidPrefix(prefix.clone())),
-        };
-        match client {
-            Ok(client) => routes.push((format!("{}{prefix}", mount.base_path()), client)),
-            Err(error) => {
-                tracing::warn!(?mount, %error, "HTTP handler not mounted");
-                first_error.get_or_insert(error);
-            }
-        }
-    }
-    (routes, first_error)
-}
-
-/// One lazily connected client per plugin server, with the node's unlimited message sizes.
-fn plugin_client(addr: &str) -> Result<HttpClient<Channel>, GatewayError> {
-    let channel = transport::connect_lazy(addr).map_err(|source| GatewayError::BadAddress {
-        addr: addr.to_owned(),
-        source,
-    })?;
-    Ok(HttpClient::new(channel)
-        .max_decoding_message_size(usize::MAX)
-        .max_encoding_message_size(usize::MAX))
-}
-
 impl Mount {
     /// Where the node mounts this owner's handlers; the handler's prefix follows.
     fn base_path(&self) -> String {
@@ -415,13 +347,6 @@ impl Table {
     }
 }
 
-/// Which RPC carries a request to the plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rpc {
-    HandleSimple,
-    Handle,
-}
-
 impl Routes {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Table> {
         self.table.read().unwrap_or_else(PoisonError::into_inner)
@@ -429,291 +354,5 @@ impl Routes {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Table> {
         self.table.write().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Picks the plugin server for a request and applies the bootstrapping gate to chains.
-    fn resolve(&self, parts: &Parts) -> Result<HttpClient<Channel>, RequestError> {
-        let table = self.read();
-        let (mount, client) = match self.header_route(parts)? {
-            Some(chain) => {
-                let client = table
-                    .chains
-                    .get(&chain)
-                    .and_then(|c| c.header_route.clone());
-                (Mount::Chain(chain), client.ok_or(RequestError::NotFound)?)
-            }
-            None => table
-                .paths
-                .get(parts.uri.path())
-                .cloned()
-                .ok_or(RequestError::NotFound)?,
-        };
-        match mount {
-            Mount::Vm(_) => Ok(client),
-            Mount::Chain(chain) => match table.chains.get(&chain) {
-                Some(entry) if entry.ready => Ok(client),
-                _ => Err(RequestError::NotReady),
-            },
-        }
-    }
-
-    /// The chain whose header-routed server takes this request, if the profile routes it by
-    /// header: at 41 every HTTP/2 request, by `chain-id` (path routes are unreachable over
-    /// HTTP/2 there, so a missing header is a 404); from 42 any request carrying
-    /// `Avalanche-Api-Route`. An empty header is a 400, anything but a chain ID a 404.
-    fn header_route(&self, parts: &Parts) -> Result<Option<Id>, RequestError> {
-        let header = match self.profile.extra_handler_rpc() {
-            ExtraHandlerRpc::None => return Ok(None),
-            ExtraHandlerRpc::NewHttpHandler => ROUTE_HEADER,
-            ExtraHandlerRpc::CreateHttp2Handler if parts.version != Version::HTTP_2 => {
-                return Ok(None)
-            }
-            ExtraHandlerRpc::CreateHttp2Handler => {
-                let value = parts.headers.get(HTTP2_CHAIN_HEADER);
-                let value = value.ok_or(RequestError::NotFound)?;
-                return parse_route_header(HTTP2_CHAIN_HEADER, value.as_bytes()).map(Some);
-            }
-        };
-        parts
-            .headers
-            .get(header)
-            .map(|value| parse_route_header(header, value.as_bytes()))
-            .transpose()
-    }
-
-    /// `Handle` for `Upgrade` requests and, where the profile does so, every HTTP/2 request;
-    /// `HandleSimple` for the rest.
-    fn rpc_for(&self, parts: &Parts) -> Rpc {
-        let upgrade = parts.headers.get(header::UPGRADE);
-        let http2 = parts.version == Version::HTTP_2 && self.profile.routes_http2_through_handle();
-        match upgrade.is_some_and(|v| !v.is_empty()) || http2 {
-            true => Rpc::Handle,
-            false => Rpc::HandleSimple,
-        }
-    }
-
-    /// Resolves, gates, reads the whole body, forwards with the profile's RPC, then applies the
-    /// profile's header rule (merge up to 39, replace from 40) to the plugin's answer.
-    async fn forward(
-        &self,
-        parts: Parts,
-        body: Body,
-        remote: SocketAddr,
-    ) -> Result<Response, RequestError> {
-        if let Some(endpoint) = self.node_endpoint(&parts)? {
-            let body = read_body(&parts, body, self.limits).await?;
-            return Ok(self.answer_node(endpoint, &parts, &body).await);
-        }
-        let mut client = self.resolve(&parts)?;
-        let body = read_body(&parts, body, self.limits).await?;
-        let rpc = self.rpc_for(&parts);
-        let name = match rpc {
-            Rpc::Handle => "Handle",
-            Rpc::HandleSimple => "HandleSimple",
-        };
-        tracing::debug!(rpc = name, method = %parts.method, uri = %parts.uri, "forwarding");
-        let preset = vec![element("Node-Id", vec![self.node_id.clone()])];
-        let reply = match rpc {
-            Rpc::Handle => {
-                self.forwarded.handle.fetch_add(1, Relaxed);
-                call_handle(
-                    &mut client,
-                    self.profile,
-                    &parts,
-                    remote,
-                    body,
-                    preset.clone(),
-                )
-                .await
-            }
-            Rpc::HandleSimple => {
-                self.forwarded.handle_simple.fetch_add(1, Relaxed);
-                // Up to 41 the node does not send its preset headers (field 5).
-                let response_headers = match self.profile.echoes_response_headers() {
-                    true => preset.clone(),
-                    false => Vec::new(),
-                };
-                let request = pb::HandleSimpleHttpRequest {
-                    method: parts.method.to_string(),
-                    url: request_target(&parts),
-                    request_headers: header_elements(&parts.headers),
-                    body: body.to_vec(),
-                    response_headers,
-                };
-                let reply = client.handle_simple(request).await;
-                reply.map(tonic::Response::into_inner)
-            }
-        };
-        let mut reply = reply.map_err(RequestError::Rpc)?;
-        reply.headers = node_headers(self.profile, preset, reply.headers);
-        Ok(build_response(&parts.method, reply))
-    }
-
-    /// The node endpoint a request is for: a path route like the chains', so a header-routed
-    /// request goes to its chain instead.
-    fn node_endpoint(&self, parts: &Parts) -> Result<Option<Endpoint>, RequestError> {
-        Ok(match self.header_route(parts)? {
-            Some(_) => None,
-            None => Endpoint::for_path(parts.uri.path()),
-        })
-    }
-
-    /// A node endpoint's answer, with the node's `node-id` header.
-    async fn answer_node(&self, endpoint: Endpoint, parts: &Parts, body: &[u8]) -> Response {
-        let bootstrapped = {
-            let table = self.read();
-            table.chains.iter().map(|(id, c)| (*id, c.ready)).collect()
-        };
-        let headers: Vec<_> = parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                stampvm::api::http::HeaderField::new(name.as_str(), &value)
-            })
-            .collect();
-        let method = parts.method.as_str();
-        let reply = self
-            .node
-            .answer(endpoint, method, &headers, body, bootstrapped)
-            .await;
-        self.node_response(reply)
-    }
-
-    fn node_response(&self, reply: NodeReply) -> Response {
-        let mut response = Response::new(Body::from(reply.body));
-        *response.status_mut() =
-            StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let headers = response.headers_mut();
-        for field in reply.headers {
-            let Ok(name) = HeaderName::try_from(field.name.as_str()) else {
-                continue;
-            };
-            for value in field.values {
-                if let Ok(value) = HeaderValue::from_str(&value) {
-                    headers.append(name.clone(), value);
-                }
-            }
-        }
-        if let Ok(value) = HeaderValue::from_str(&self.node_id) {
-            headers.insert(HeaderName::from_static("node-id"), value);
-        }
-        response
-    }
-
-    /// Go's `http.Error`: plain text plus newline, with the node's preset headers.
-    fn error_response(&self, error: &RequestError) -> Response {
-        let mut response = Response::new(Body::from(format!("{error}\n")));
-        *response.status_mut() = error.status();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        if let Ok(value) = HeaderValue::from_str(&self.node_id) {
-            headers.insert(HeaderName::from_static("node-id"), value);
-        }
-        response
-    }
-}
-
-/// The one axum handler: every path goes through the route table, as the node's mux does.
-async fn route(
-    State(routes): State<Arc<Routes>>,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
-    request: Request,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    let (method, uri) = (parts.method.clone(), parts.uri.clone());
-    let response = match routes.forward(parts, body, remote).await {
-        Ok(response) => response,
-        Err(error) => routes.error_response(&error),
-    };
-    tracing::debug!(%method, %uri, status = response.status().as_u16(), "gateway request");
-    response
-}
-
-/// The whole request body, within the limits' size and time. Past the size limit, the rest of
-/// the body is read and dropped up to as much again, so a client that sent a little too much
-/// still reads its 413 on a clean connection (closing on unread data makes the kernel reset it,
-/// and the client may see only that); beyond that, or with a declared length beyond that, the
-/// 413 comes at once and hyper closes the connection rather than read further. Memory stays
-/// within the limit either way.
-async fn read_body(
-    parts: &Parts,
-    body: Body,
-    limits: GatewayLimits,
-) -> Result<Bytes, RequestError> {
-    let max = limits.max_body_bytes;
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > 2 * max as u64) {
-        return Err(RequestError::BodyTooLarge(max));
-    }
-    let capacity = declared.map_or(0, |length| length.min(max as u64) as usize);
-    tokio::time::timeout(limits.body_read_timeout, collect_body(body, max, capacity))
-        .await
-        .map_err(|_| RequestError::BodyTimeout(limits.body_read_timeout))?
-}
-
-/// Collects at most `max` bytes; past them, drops up to `max` more before refusing.
-async fn collect_body(mut body: Body, max: usize, capacity: usize) -> Result<Bytes, RequestError> {
-    let mut kept = Vec::with_capacity(capacity);
-    let mut dropped: Option<usize> = None;
-    while let Some(frame) = body.frame().await {
-        let Ok(data) = frame.map_err(RequestError::Body)?.into_data() else {
-            continue; // trailers
-        };
-        match &mut dropped {
-            None if kept.len() + data.len() <= max => kept.extend_from_slice(&data),
-            None => {
-                dropped = Some(kept.len() + data.len());
-                kept = Vec::new();
-            }
-            Some(total) => *total += data.len(),
-        }
-        if dropped.is_some_and(|total| total > 2 * max) {
-            break;
-        }
-    }
-    match dropped {
-        None => Ok(Bytes::from(kept)),
-        Some(_) => Err(RequestError::BodyTooLarge(max)),
-    }
-}
-
-/// Reads a routing header (`Avalanche-Api-Route`, or `chain-id` at 41): an empty value is a
-/// 400, anything but a chain ID a 404.
-fn parse_route_header(name: &'static str, value: &[u8]) -> Result<Id, RequestError> {
-    let text = std::str::from_utf8(value)
-        .map_err(|_| RequestError::NotFound)?
-        .trim();
-    if text.is_empty() {
-        return Err(RequestError::EmptyRouteHeader(name));
-    }
-    text.parse().map_err(|_| RequestError::NotFound)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn route_header_parsing() {
-        let chain = Id::from_name("timestamp").unwrap();
-        let parse = |value: &[u8]| parse_route_header(ROUTE_HEADER, value);
-        assert_eq!(parse(chain.to_string().as_bytes()).unwrap(), chain);
-        assert!(matches!(
-            parse(b" "),
-            Err(RequestError::EmptyRouteHeader(ROUTE_HEADER))
-        ));
-        assert!(matches!(parse(b"nonsense"), Err(RequestError::NotFound)));
-        assert!(matches!(parse(&[0xff]), Err(RequestError::NotFound)));
     }
 }

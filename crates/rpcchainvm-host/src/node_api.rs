@@ -16,22 +16,22 @@
 //!
 //! Chains appear here once registered ([`super::gateway::Gateway::register_node_chain`]).
 
+mod health;
+mod services;
+
 use super::engine::AcceptedTip;
 use super::prometheus_text;
 use super::VmClient;
+use health::{HealthReply, Registered};
+use rpcchainvm::gather::check_families;
 use rpcchainvm::ids::Id;
 use rpcchainvm::protocol::Profile;
-use rpcchainvm::utc::rfc3339_nanos;
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use stampvm::api::http::{respond, HeaderField, HttpReply, JsonRpcApi, TEXT_CONTENT_TYPE};
-use stampvm::api::jsonrpc::{self, Body, Call, Replies, RpcError};
-use stampvm::api::methods::{params, to_raw};
-use stampvm::metrics::check_families;
+use serde::Serialize;
+use services::{HealthService, InfoService, NodeVersionReply};
+use stampvm::api::http::{respond, HeaderField, HttpReply, TEXT_CONTENT_TYPE};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Instant, SystemTime};
+use std::sync::{Arc, PoisonError, RwLock};
 use tokio::sync::watch;
 
 /// The network ID of a local network (AvalancheGo's `constants.LocalID`), which the dev node's
@@ -107,19 +107,6 @@ pub(super) struct NodeApis {
     chains: RwLock<BTreeMap<Id, Arc<Registered>>>,
 }
 
-/// A chain and the run of failures its health check is on, which the node reports.
-#[derive(Debug)]
-struct Registered {
-    chain: NodeChain,
-    failures: Mutex<FailureRun>,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct FailureRun {
-    contiguous: i64,
-    first: Option<SystemTime>,
-}
-
 impl NodeApis {
     pub(super) fn new(node_id: String, profile: Profile) -> NodeApis {
         NodeApis {
@@ -135,10 +122,7 @@ impl NodeApis {
     }
 
     pub(super) fn register(&self, chain_id: Id, chain: NodeChain) {
-        let registered = Arc::new(Registered {
-            chain,
-            failures: Mutex::default(),
-        });
+        let registered = Arc::new(Registered::new(chain));
         self.write().insert(chain_id, registered);
     }
 
@@ -245,259 +229,9 @@ impl NodeApis {
     }
 }
 
-impl Registered {
-    /// The node's health check of this chain: the plugin's `Health` under the node's nesting,
-    /// timed, and the run of failures updated.
-    async fn check(&self) -> CheckResult {
-        let at = SystemTime::now();
-        let started = Instant::now();
-        let answer = self.chain.client.raw().health(()).await;
-        let duration = i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX);
-        let (vm, error) = match answer {
-            // The node embeds the details as raw JSON, empty read as null.
-            Ok(reply) => match reply.into_inner().details {
-                details if details.is_empty() => (None, None),
-                details => match serde_json::from_slice::<Box<RawValue>>(&details) {
-                    Ok(raw) => (Some(raw), None),
-                    // Go would fail to encode the whole reply; one failed check says more.
-                    Err(error) => (None, Some(format!("health details are not JSON: {error}"))),
-                },
-            },
-            // Go's rendering of a gRPC status, as the node's VM client wraps it.
-            Err(status) => (
-                None,
-                Some(format!(
-                    "health check failed: rpc error: code = {:?} desc = {}",
-                    status.code(),
-                    status.message()
-                )),
-            ),
-        };
-        let run = {
-            let mut run = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-            match error {
-                Some(_) => {
-                    run.contiguous += 1;
-                    run.first.get_or_insert(at);
-                }
-                None => *run = FailureRun::default(),
-            }
-            *run
-        };
-        let consensus = self.chain.tip.as_ref().map(|tip| {
-            let tip = *tip.borrow();
-            Consensus {
-                last_accepted_id: tip.id.to_string(),
-                last_accepted_height: tip.height,
-            }
-        });
-        CheckResult {
-            message: ChainDetails {
-                engine: EngineDetails { consensus, vm },
-                networking: Networking {
-                    percent_connected: 1.0,
-                },
-            },
-            error,
-            timestamp: rfc3339_nanos(at),
-            duration,
-            contiguous_failures: run.contiguous,
-            time_of_first_failure: run.first.map(rfc3339_nanos),
-        }
-    }
-}
-
-/// AvalancheGo's `health.APIReply`.
-#[derive(Debug, Serialize)]
-struct HealthReply {
-    checks: BTreeMap<String, CheckResult>,
-    healthy: bool,
-}
-
-/// AvalancheGo's `health.Result`, its members in Go's order and with Go's `omitempty`s.
-#[derive(Debug, Serialize)]
-struct CheckResult {
-    message: ChainDetails,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    timestamp: String,
-    /// Nanoseconds, as Go marshals a `time.Duration`.
-    duration: i64,
-    #[serde(rename = "contiguousFailures", skip_serializing_if = "is_zero")]
-    contiguous_failures: i64,
-    #[serde(rename = "timeOfFirstFailure", skip_serializing_if = "Option::is_none")]
-    time_of_first_failure: Option<String>,
-}
-
-fn is_zero(n: &i64) -> bool {
-    *n == 0
-}
-
-/// The node's chain health (its message handler's), whose `engine.vm` is the plugin's details.
-#[derive(Debug, Serialize)]
-struct ChainDetails {
-    engine: EngineDetails,
-    networking: Networking,
-}
-
-#[derive(Debug, Serialize)]
-struct EngineDetails {
-    consensus: Option<Consensus>,
-    vm: Option<Box<RawValue>>,
-}
-
-/// What the dev engine knows of consensus: the block it last accepted.
-#[derive(Debug, Serialize)]
-struct Consensus {
-    #[serde(rename = "lastAcceptedID")]
-    last_accepted_id: String,
-    #[serde(rename = "lastAcceptedHeight")]
-    last_accepted_height: u64,
-}
-
-/// A one-validator node is connected to all the stake there is: its own.
-#[derive(Debug, Serialize)]
-struct Networking {
-    #[serde(rename = "percentConnected")]
-    percent_connected: f64,
-}
-
-/// `info.getNodeVersion`'s reply; `rpcProtocolVersion` is a decimal string, as Go's `json.Uint32`.
-#[derive(Debug, Serialize)]
-struct NodeVersionReply {
-    version: String,
-    #[serde(rename = "databaseVersion")]
-    database_version: &'static str,
-    #[serde(rename = "rpcProtocolVersion")]
-    rpc_protocol_version: String,
-    /// The dev host is no AvalancheGo build: empty.
-    #[serde(rename = "gitCommit")]
-    git_commit: String,
-    #[serde(rename = "vmVersions")]
-    vm_versions: BTreeMap<String, String>,
-}
-
 /// Go's `json.Encoder`: compact JSON and a newline.
 fn encode_line<T: Serialize>(value: &T) -> Vec<u8> {
     let mut body = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
     body.push(b'\n');
     body
-}
-
-/// The `health` JSON-RPC service at `/ext/health`.
-#[derive(Clone)]
-struct HealthService(Arc<NodeApis>);
-
-/// The `info` JSON-RPC service at `/ext/info`.
-#[derive(Clone)]
-struct InfoService {
-    apis: Arc<NodeApis>,
-    bootstrapped: Arc<BTreeMap<Id, bool>>,
-}
-
-/// A node JSON-RPC service: its name before the dot, and its methods.
-trait NodeService: Clone + Send + Sync + 'static {
-    const NAME: &'static str;
-
-    /// Runs `call`, whose service is this one, by its upper-cased method name.
-    fn method(
-        &self,
-        call: &Call<'_>,
-    ) -> impl std::future::Future<Output = Result<Box<RawValue>, RpcError>> + Send;
-}
-
-impl JsonRpcApi for HealthService {
-    async fn handle_body(&self, body: &[u8]) -> Option<Vec<u8>> {
-        handle_body(self, body).await
-    }
-}
-
-impl JsonRpcApi for InfoService {
-    async fn handle_body(&self, body: &[u8]) -> Option<Vec<u8>> {
-        handle_body(self, body).await
-    }
-}
-
-/// The envelope around a service's methods, as around the chain API's ([`stampvm::api::jsonrpc`]):
-/// entries run in order, gorilla's lookup first (a request to `/ext/info` for `health.health`
-/// names no service there).
-async fn handle_body<S: NodeService>(service: &S, body: &[u8]) -> Option<Vec<u8>> {
-    let (entries, batch) = match jsonrpc::parse_body(body) {
-        Body::Single(entry) => (vec![entry], false),
-        Body::Batch(entries) => (entries, true),
-    };
-    let mut replies = Replies::new(batch);
-    for entry in entries {
-        let outcome = match (&entry.call, replies.has_room()) {
-            (_, false) => {
-                replies.push(jsonrpc::not_run(&entry));
-                continue;
-            }
-            (Err(error), true) => Err(error.clone()),
-            (Ok(call), true) if call.service() != S::NAME => {
-                Err(RpcError::UnknownService(call.name.clone()))
-            }
-            (Ok(call), true) => service.method(call).await,
-        };
-        replies.push(jsonrpc::encode_reply(entry.id, &outcome));
-    }
-    replies.finish()
-}
-
-impl NodeService for HealthService {
-    const NAME: &'static str = "health";
-
-    async fn method(&self, call: &Call<'_>) -> Result<Box<RawValue>, RpcError> {
-        match call.method() {
-            // The `tags` argument filters checks by subnet; one chain needs no filter.
-            "Health" => to_raw(&self.0.health().await),
-            _ => Err(RpcError::UnknownMethod(call.name.clone())),
-        }
-    }
-}
-
-/// `info.isBootstrapped`'s argument.
-#[derive(Debug, Default, Deserialize)]
-struct ChainArg {
-    #[serde(default)]
-    chain: String,
-}
-
-#[derive(Debug, Serialize)]
-struct IsBootstrappedReply {
-    #[serde(rename = "isBootstrapped")]
-    is_bootstrapped: bool,
-}
-
-impl NodeService for InfoService {
-    const NAME: &'static str = "info";
-
-    async fn method(&self, call: &Call<'_>) -> Result<Box<RawValue>, RpcError> {
-        match call.method() {
-            "GetNodeVersion" => to_raw(&self.apis.node_version()),
-            "GetNodeID" => to_raw(&serde_json::json!({
-                "nodeID": self.apis.node_id,
-                // The dev node has a BLS key but no secret behind it, so no proof.
-                "nodePOP": null,
-            })),
-            "GetNetworkID" => to_raw(&serde_json::json!({
-                "networkID": self.apis.network_id.load(Relaxed).to_string(),
-            })),
-            "IsBootstrapped" => {
-                let ChainArg { chain } = params(call.params)?;
-                if chain.is_empty() {
-                    return Err(RpcError::Node("argument 'chain' not given".into()));
-                }
-                let ready = chain.parse().ok().and_then(|id| self.bootstrapped.get(&id));
-                let Some(ready) = ready else {
-                    let text = format!("there is no chain with alias/ID '{chain}'");
-                    return Err(RpcError::Node(text));
-                };
-                to_raw(&IsBootstrappedReply {
-                    is_bootstrapped: *ready,
-                })
-            }
-            _ => Err(RpcError::UnknownMethod(call.name.clone())),
-        }
-    }
 }

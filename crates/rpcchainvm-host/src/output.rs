@@ -3,7 +3,7 @@
 //! on a full pipe. Optionally each line also goes, without the prefix, to a channel
 //! ([`LaunchOptions::output`]), so a test can read what the plugin logged.
 //!
-//! When this process logs JSON ([`stampvm::logging::writes_json`]), our stderr stays one JSON object
+//! When this process logs JSON ([`LaunchOptions::log_json`]), our stderr stays one JSON object
 //! a line: a plugin's JSON object line is copied with `"process":"<name>"` added, and any other
 //! line (a panic message, a foreign plugin's text) becomes a WARN event of ours carrying it.
 //!
@@ -28,6 +28,8 @@ struct Destination {
     stream: &'static str,
     /// [`LaunchOptions::output`], if set.
     sink: Option<mpsc::UnboundedSender<String>>,
+    /// [`LaunchOptions::log_json`].
+    log_json: bool,
 }
 
 /// Starts one copying task per pipe the child still has (taking them out of `child`). `control`
@@ -47,6 +49,7 @@ pub(super) fn copy_output(
                 name: options.name.clone(),
                 stream,
                 sink: options.output.clone(),
+                log_json: options.log_json,
             };
             let (weak, exit) = (control.downgrade(), exit.clone());
             tokio::spawn(pump(reader, destination, weak, exit));
@@ -66,7 +69,12 @@ async fn pump(
     exit: watch::Receiver<Option<ExitStatus>>,
 ) {
     use std::io::Write;
-    let Destination { name, stream, sink } = destination;
+    let Destination {
+        name,
+        stream,
+        sink,
+        log_json,
+    } = destination;
     let mut reader = BufReader::new(reader);
     let prefix = format!("[{name}] ");
     let mut line = Vec::new();
@@ -80,7 +88,7 @@ async fn pump(
             Ok(0) => break,
             Ok(_) => {
                 let text = line.strip_suffix(b"\n").unwrap_or(&line);
-                let out = match stampvm::logging::writes_json() {
+                let out = match log_json {
                     false => Some(prefixed(&prefix, text)),
                     true => match with_process(text, &name) {
                         Some(out) => Some(out),

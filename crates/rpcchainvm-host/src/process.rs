@@ -59,6 +59,11 @@ pub struct LaunchOptions {
     /// Copying to our stderr goes on either way. The copying tasks drop their senders at EOF,
     /// so the channel closes after the plugin exits unless the caller kept a sender of its own.
     pub output: Option<mpsc::UnboundedSender<String>>,
+    /// Whether this process logs JSON lines to stderr, so the copy of the plugin's output must
+    /// keep stderr one JSON object a line: its JSON lines get a `"process"` member, its other
+    /// lines become WARN events of ours. `false` (the default): lines are copied with the
+    /// `[name] ` prefix. The host does not know how its caller logs; the caller says.
+    pub log_json: bool,
 }
 
 impl LaunchOptions {
@@ -80,6 +85,7 @@ impl LaunchOptions {
             node_version: None,
             extra_env: Vec::new(),
             output: None,
+            log_json: false,
         }
     }
 

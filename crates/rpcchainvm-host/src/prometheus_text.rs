@@ -3,15 +3,13 @@
 //! `avalanche_<vmID>_<name>{chain="<chain alias>"}`), the families of several chains of one VM
 //! merged, then written in the Prometheus text format (0.0.4) as Go's `expfmt` writes it.
 //!
-//! The plugin side converts text into these families (`stampvm::metrics`); this is the way back,
-//! for `stampvm dev`'s gateway, which plays the node.
+//! A plugin converts its own metrics into these families (stampvm from its exporter's text);
+//! this is the way back, for `stampvm dev`'s gateway, which plays the node.
 
+use rpcchainvm::gather::CHAIN_LABEL;
 use rpcchainvm::pb::io::prometheus::client::{LabelPair, Metric, MetricFamily, MetricType};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-
-/// The label the node adds to every metric of a chain; its value is the chain's alias.
-pub const CHAIN_LABEL: &str = "chain";
 
 /// Why the families of several chains could not be merged; the node's gatherer refuses the
 /// same way, and the scrape fails (HTTP 500).
@@ -30,7 +28,7 @@ pub enum MergeError {
 /// `families` as the node shows them for one chain: names prefixed with `prefix`
 /// (`avalanche_<vmID>_`), `chain="<chain>"` added to every metric's labels, labels sorted by
 /// name. The caller has checked the families against the node's rules
-/// ([`stampvm::metrics::check_families`]), so no `chain` label is there already.
+/// ([`rpcchainvm::gather::check_families`]), so no `chain` label is there already.
 pub fn for_chain(prefix: &str, chain: &str, families: Vec<MetricFamily>) -> Vec<MetricFamily> {
     families
         .into_iter()

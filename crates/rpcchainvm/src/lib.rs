@@ -17,15 +17,20 @@
 //! - [`transport`]: gRPC channels and listeners with the node's limits.
 //! - [`node_client`]: the plugin's clients of the node's services (app sender, messenger).
 //! - [`ids`]: 32-byte IDs, node IDs, and their CB58 text form.
+//! - [`jsonrpc`]: the gorilla/rpc `json2` envelope AvalancheGo's APIs speak: bodies, batches,
+//!   method names, replies with Go's escaping, and the error objects a service returns.
+//! - [`gather`]: the node's rules for a `Gather` answer, checked before the node sees it.
 //! - [`shutdown`]: the one stop signal every long-running task watches.
 //! - [`http_server`]: HTTP serving with connection limits and timeouts.
 //! - [`utc`]: times as RFC 3339 UTC text, without a date crate.
 //! - [`zap`]: luxd's ZAP plugin transport as a pure codec: environment, handshake, frames, bodies.
 //! - [`warp`]: Avalanche Warp messages, BLS signatures, validator quorums and ACP-118 framing.
 
+pub mod gather;
 pub mod handshake;
 pub mod http_server;
 pub mod ids;
+pub mod jsonrpc;
 pub mod node_client;
 pub mod pb;
 pub mod profile_choice;

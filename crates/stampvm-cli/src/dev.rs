@@ -288,6 +288,7 @@ impl DevNode {
             let mut launch = LaunchOptions::new(&options.plugin);
             launch.name = name.into();
             launch.profile = profile;
+            launch.log_json = stampvm::logging::writes_json();
             let number = profile.announced().to_string();
             launch
                 .extra_env

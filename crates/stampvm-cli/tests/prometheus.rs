@@ -311,7 +311,7 @@ async fn gather_and_scrape_agree() {
     }
 
     let families = node.client.gather().await.expect("Gather").metric_families;
-    stampvm::metrics::check_families(&families).expect("Gather passes the node's checks");
+    rpcchainvm::gather::check_families(&families).expect("Gather passes the node's checks");
     let gathered = families
         .iter()
         .find(|f| f.name() == "stampvm_blocks_accepted_total")

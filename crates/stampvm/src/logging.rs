@@ -7,8 +7,9 @@
 //! turns one on and the other off, so no subscriber has to be replaced at run time.
 //!
 //! `stampvm dev` reads its chain config first and starts in the format it names
-//! ([`init_as`]), so the host's lines, its plugin's (copied by `host::output`, which asks
-//! [`writes_json`]) and its final error ([`print_error`]) are all in one format from the first.
+//! ([`init_as`]), so the host's lines, its plugin's (copied by the host, which `dev` tells
+//! [`writes_json`] through its launch options) and its final error ([`print_error`]) are all in
+//! one format from the first.
 
 use crate::config::{LogFormat, LogLevel};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -10,7 +10,6 @@
 
 use rpcchainvm::ids::{cb58_decode, cb58_encode, checksum4, max_cb58_len, Cb58Error};
 use std::fmt;
-use std::str::FromStr;
 
 /// Length of a payload in bytes: one SHA-256 digest, as the Go reference stores.
 pub const PAYLOAD_LEN: usize = 32;
@@ -27,13 +26,23 @@ pub const CHECKSUMMED_HEX_DIGITS: usize = (PAYLOAD_LEN + 4) * 2;
 // What makes the forms unambiguous by length: no CB58 payload is as long as either hex form.
 const _: () = assert!(max_cb58_len(PAYLOAD_LEN) < PLAIN_HEX_DIGITS);
 
-/// Which text form replies use for payloads. Requests choose it with `"encoding"`; absent means
-/// [`Encoding::Hex`], the Go reference's only form, so Go clients see exactly what they expect.
+/// The text forms of bytes a request can name in its `encoding` field: AvalancheGo's
+/// `formatting.Encoding` (v1.10: `hex`, `hexc`, `hexnc`, `json`) and CB58, the form of
+/// timestampvm <= v1.2.5. Each API speaks its own set: the chain's payload methods
+/// [`Encoding::PAYLOAD`], the static API [`Encoding::FORMATTING`]. Absent means
+/// [`Encoding::Hex`] (Go's zero value), the Go reference's only payload form, so Go clients see
+/// exactly what they expect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {
     /// `0x` + lowercase hex of the bytes and their 4-byte checksum (AvalancheGo `formatting.Hex`).
     #[default]
     Hex,
+    /// `formatting.HexC`: the same text as [`Encoding::Hex`].
+    HexC,
+    /// `formatting.HexNC`: `0x` + hex of the bytes, no checksum.
+    HexNc,
+    /// `formatting.JSON`: names no text form of bytes; Go's methods refuse it.
+    Json,
     /// CB58: base58 of the bytes and their checksum, the form of timestampvm <= v1.2.5.
     Cb58,
 }
@@ -44,32 +53,39 @@ pub enum Encoding {
 pub struct UnknownEncoding(pub String);
 
 impl Encoding {
-    /// The request field's value for this encoding.
+    /// What the chain's payload methods take and print (`proposeBlock`, `getBlock`, …).
+    pub const PAYLOAD: [Encoding; 2] = [Encoding::Hex, Encoding::Cb58];
+
+    /// AvalancheGo's `formatting` encodings, which the static API's `encode`/`decode` name.
+    pub const FORMATTING: [Encoding; 4] = [
+        Encoding::Hex,
+        Encoding::HexNc,
+        Encoding::HexC,
+        Encoding::Json,
+    ];
+
+    /// The request field's value for this encoding, as Go's `MarshalJSON` writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Encoding::Hex => "hex",
+            Encoding::HexC => "hexc",
+            Encoding::HexNc => "hexnc",
+            Encoding::Json => "json",
             Encoding::Cb58 => "cb58",
         }
     }
 
-    /// Reads the optional `encoding` request field: absent (or JSON null) means the default.
+    /// Reads the payload methods' optional `encoding` field: absent (or JSON null) means the
+    /// default; one of [`Encoding::PAYLOAD`] in any case (`"HEX"` names the same form and
+    /// refusing it would help nobody); anything else is refused.
     pub fn from_field(field: Option<&str>) -> Result<Encoding, UnknownEncoding> {
-        field.map_or(Ok(Encoding::default()), str::parse)
-    }
-}
-
-impl FromStr for Encoding {
-    type Err = UnknownEncoding;
-
-    /// Case-insensitive: `"HEX"` names the same form and refusing it would help nobody.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text.eq_ignore_ascii_case("hex") {
-            Ok(Encoding::Hex)
-        } else if text.eq_ignore_ascii_case("cb58") {
-            Ok(Encoding::Cb58)
-        } else {
-            Err(UnknownEncoding(text.to_owned()))
-        }
+        let Some(text) = field else {
+            return Ok(Encoding::default());
+        };
+        Encoding::PAYLOAD
+            .into_iter()
+            .find(|encoding| text.eq_ignore_ascii_case(encoding.as_str()))
+            .ok_or_else(|| UnknownEncoding(text.to_owned()))
     }
 }
 
@@ -166,10 +182,12 @@ pub fn hex_checksummed(bytes: &[u8]) -> String {
     out
 }
 
-/// A payload as replies print it, in the encoding the request asked for.
+/// A payload as replies print it, in the encoding the request asked for. The payload methods
+/// only ask for [`Encoding::PAYLOAD`]; `json`, which names no text form, prints as the default.
 pub fn format_payload(payload: &[u8; PAYLOAD_LEN], encoding: Encoding) -> String {
     match encoding {
-        Encoding::Hex => hex_checksummed(payload),
+        Encoding::Hex | Encoding::HexC | Encoding::Json => hex_checksummed(payload),
+        Encoding::HexNc => format!("{HEX_PREFIX}{}", hex::encode(payload)),
         Encoding::Cb58 => cb58_encode(payload),
     }
 }
@@ -360,6 +378,11 @@ mod tests {
             Err(UnknownEncoding("base64".into()))
         );
         assert!(Encoding::from_field(Some("")).is_err());
+        // The static API's `formatting` encodings are not payload forms.
+        for other in ["hexc", "hexnc", "json"] {
+            let refused = Err(UnknownEncoding(other.into()));
+            assert_eq!(Encoding::from_field(Some(other)), refused);
+        }
         assert_eq!(Encoding::Cb58.to_string(), "cb58");
     }
 }

@@ -1,275 +1,78 @@
-//! Unit tests of the envelope alone (no methods): name resolution, id and notification rules,
-//! error objects and the Go-compatible text details. Golden texts: docs/spec/vectors.md 3.3.
+//! The domain errors as replies: their codes, texts and `data`, and envelope errors passed
+//! through unchanged. The envelope's own tests live with it (`rpcchainvm::jsonrpc`). Golden
+//! texts: docs/spec/vectors.md §3.3.
 
 use super::*;
+use crate::api::data::parse_payload;
+use rpcchainvm::jsonrpc::encode_reply;
+use serde_json::value::RawValue;
 
-fn single(body: &str) -> Entry<'_> {
-    match parse_body(body.as_bytes()) {
-        Body::Single(entry) => entry,
-        Body::Batch(_) => panic!("expected a single request"),
-    }
-}
-
-fn error_of(entry: &Entry<'_>) -> RpcError {
-    match &entry.call {
-        Err(error) => error.clone(),
-        Ok(call) => panic!("expected an error, got a call to {}", call.name),
-    }
-}
-
-/// The HTTP body for `replies`, pushed in order.
-fn finish(replies: Vec<String>, batch: bool) -> Option<Vec<u8>> {
-    let mut body = Replies::new(batch);
-    replies.into_iter().for_each(|reply| body.push(Some(reply)));
-    body.finish()
-}
-
-fn reply(id: Option<&str>, outcome: Result<&str, RpcError>) -> Option<String> {
-    let id = id.map(|text| RawValue::from_string(text.to_owned()).unwrap());
-    let outcome = outcome.map(|text| RawValue::from_string(text.to_owned()).unwrap());
-    encode_reply(id.as_deref(), &outcome)
+fn reply(id: &str, error: RpcError) -> String {
+    let id = RawValue::from_string(id.to_owned()).unwrap();
+    encode_reply(Some(&id), &Err(error)).unwrap()
 }
 
 #[test]
-fn method_names_are_upper_cased_after_the_dot() {
+fn codes_of_the_domain_errors() {
+    assert_eq!(RpcError::BAD_PARAMS.code(), SERVER_ERROR);
+    assert_eq!(RpcError::UnknownBlock.code(), SERVER_ERROR);
     assert_eq!(
-        resolve_method("timestampvm.proposeBlock").unwrap(),
-        "timestampvm.ProposeBlock"
+        RpcError::NotYetAccepted("x".into()).code(),
+        NOT_YET_ACCEPTED
+    );
+    assert_eq!(RpcError::UnknownPayload("x".into()).code(), UNKNOWN_PAYLOAD);
+    assert_eq!(
+        RpcError::from(EnvelopeError::Parse(String::new())).code(),
+        rpcchainvm::jsonrpc::PARSE_ERROR
     );
     assert_eq!(
-        resolve_method("timestampvm.GetBlock"),
-        Err(RpcError::UppercaseMethod)
+        RpcError::from(EnvelopeError::EmptyBatch).code(),
+        rpcchainvm::jsonrpc::INVALID_REQUEST
     );
-    // No dot, or two: gorilla's ill-formed error, showing the name after upper-casing.
-    assert_eq!(
-        resolve_method("getBlock"),
-        Err(RpcError::IllFormed("getBlock".into()))
-    );
-    assert_eq!(
-        resolve_method("a.b.c"),
-        Err(RpcError::IllFormed("a.B.c".into()))
-    );
-    assert_eq!(resolve_method("timestampvm.").unwrap(), "timestampvm.");
-    assert_eq!(resolve_method("x.élan").unwrap(), "x.Élan");
-    assert_eq!(resolve_method("x.ßig").unwrap(), "x.ßig");
 }
 
 #[test]
-fn error_texts_match_gorilla() {
+fn envelope_errors_pass_through_unchanged() {
+    for error in [
+        EnvelopeError::Parse("EOF".into()),
+        EnvelopeError::BatchTooLarge { found: 1001 },
+        EnvelopeError::UnknownMethod("timestampvm.FooBar".into()),
+        EnvelopeError::BadParams,
+    ] {
+        let id = RawValue::from_string("1".into()).unwrap();
+        assert_eq!(
+            encode_reply(Some(&id), &Err(RpcError::from(error.clone()))),
+            encode_reply(Some(&id), &Err(error.clone())),
+            "{error}"
+        );
+        // Owed without an id exactly when the envelope's error is.
+        assert_eq!(
+            encode_reply(None, &Err(RpcError::from(error.clone()))),
+            encode_reply(None, &Err(error)),
+        );
+    }
     assert_eq!(
-        RpcError::UnknownMethod("timestampvm.FooBar".into()).to_string(),
+        RpcError::from(EnvelopeError::UnknownMethod("timestampvm.FooBar".into())).to_string(),
         r#"rpc: can't find method "timestampvm.FooBar""#
     );
-    assert_eq!(
-        RpcError::UnknownService("foo.Bar".into()).to_string(),
-        r#"rpc: can't find service "foo.Bar""#
-    );
-    assert_eq!(
-        RpcError::UnknownService("a\"b\\c\n\u{1}".into()).to_string(),
-        r#"rpc: can't find service "a\"b\\c\n\x01""#
-    );
-    assert_eq!(RpcError::BadParams.code(), SERVER_ERROR);
-    assert_eq!(RpcError::Parse(String::new()).code(), PARSE_ERROR);
-    assert_eq!(RpcError::EmptyBatch.code(), INVALID_REQUEST);
 }
 
 #[test]
-fn ids_are_echoed_compacted_and_absent_id_is_a_notification() {
-    let entry = single(r#"{"jsonrpc":"2.0","method":"a.b","id":{ "k" : [1, "x y"] }}"#);
-    assert_eq!(entry.id.unwrap().get(), r#"{ "k" : [1, "x y"] }"#);
+fn bad_data_says_why_in_data_and_go_words_in_message() {
+    let why = parse_payload("0x00").unwrap_err();
+    let data = serde_json::to_string(&why.to_string()).unwrap();
     assert_eq!(
-        reply(entry.id.map(RawValue::get), Ok("{}")).unwrap(),
-        r#"{"jsonrpc":"2.0","result":{},"id":{"k":[1,"x y"]}}"#
-    );
-    // An explicit null id is a request like any other, answered with "id":null.
-    let entry = single(r#"{"jsonrpc":"2.0","method":"a.b","id":null}"#);
-    assert_eq!(entry.id.unwrap().get(), "null");
-    let entry = single(r#"{"jsonrpc":"2.0","method":"a.b"}"#);
-    assert!(entry.id.is_none());
-    assert_eq!(reply(None, Ok("{}")), None);
-    assert_eq!(reply(None, Err(RpcError::BadParams)), None);
-}
-
-#[test]
-fn params_and_call_are_passed_through() {
-    let entry = single(r#"{"jsonrpc":"2.0","method":"timestampvm.getBlock","params":[{}],"id":1}"#);
-    let call = entry.call.unwrap();
-    assert_eq!(call.name, "timestampvm.GetBlock");
-    assert_eq!((call.service(), call.method()), ("timestampvm", "GetBlock"));
-    assert_eq!(call.params.unwrap().get(), "[{}]");
-    let entry = single(r#"{"jsonrpc":"2.0","method":"a.b","params":null,"id":1}"#);
-    assert!(entry.call.unwrap().params.is_none());
-}
-
-#[test]
-fn bodies_that_are_not_requests_get_parse_errors_even_without_id() {
-    assert_eq!(error_of(&single("")), RpcError::Parse("EOF".into()));
-    assert_eq!(error_of(&single(" \n")), RpcError::Parse("EOF".into()));
-    assert_eq!(
-        error_of(&single(r#"{"jsonrpc":"2.0""#)),
-        RpcError::Parse("unexpected EOF".into())
-    );
-    assert!(matches!(error_of(&single("hello")), RpcError::Parse(_)));
-    assert!(matches!(error_of(&single("{}{}")), RpcError::Parse(_)));
-    assert_eq!(
-        error_of(&single("42")),
-        RpcError::Parse(
-            "json: cannot unmarshal number into Go value of type json2.serverRequest".into()
+        reply("7", RpcError::BadData(why)),
+        format!(
+            r#"{{"jsonrpc":"2.0","error":{{"code":-32000,"message":"{BAD_DATA}","data":{data}}},"id":7}}"#
         )
     );
     assert_eq!(
-        error_of(&single(r#"{"jsonrpc":"2.0","method":7,"id":1}"#)),
-        RpcError::Parse(
-            "json: cannot unmarshal number into Go struct field serverRequest.method of type string"
-                .into()
-        )
-    );
-    let text = reply(None, Err(RpcError::Parse("EOF".into()))).unwrap();
-    assert_eq!(
-        text,
-        r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"EOF","data":{"jsonrpc":"","method":"","params":null,"id":null}},"id":null}"#
-    );
-    // Deep nesting must not overflow the stack: it is simply not a request object.
-    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    match parse_body(deep.as_bytes()) {
-        Body::Batch(entries) => assert!(matches!(entries[0].call, Err(RpcError::Parse(_)))),
-        Body::Single(_) => panic!("a nested array is a batch of one"),
-    }
-    let invalid_utf8: &[u8] = b"{\"jsonrpc\":\"2.0\xff\"}";
-    assert!(matches!(
-        parse_body(invalid_utf8),
-        Body::Single(Entry {
-            call: Err(RpcError::Parse(_)),
-            ..
-        })
-    ));
-}
-
-#[test]
-fn wrong_version_echoes_the_request_object_as_go_does() {
-    let entry = single(
-        r#"{"jsonrpc":"1.0","method":"timestampvm.getBlock","params":{ "id" : null },"id":7}"#,
-    );
-    let error = error_of(&entry);
-    assert_eq!(
-        reply(entry.id.map(RawValue::get), Err(error)).unwrap(),
-        r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"jsonrpc must be 2.0","data":{"jsonrpc":"1.0","method":"timestampvm.getBlock","params":{"id":null},"id":7}},"id":7}"#
-    );
-    let entry = single(r#"{"method":"a.b","id":"x"}"#);
-    assert_eq!(
-        error_of(&entry),
-        RpcError::InvalidVersion {
-            request: r#"{"jsonrpc":"","method":"a.b","params":null,"id":"x"}"#.into()
-        }
-    );
-}
-
-#[test]
-fn batches_and_their_edges() {
-    match parse_body(br#"[{"jsonrpc":"2.0","method":"a.b","id":1}, 5]"#) {
-        Body::Batch(entries) => {
-            assert_eq!(entries.len(), 2);
-            assert!(entries[0].call.is_ok());
-            assert!(matches!(entries[1].call, Err(RpcError::Parse(_))));
-        }
-        Body::Single(_) => panic!("expected a batch"),
-    }
-    assert_eq!(error_of(&single("[]")), RpcError::EmptyBatch);
-    assert_eq!(
-        finish(vec!["{\"a\":1}".into(), "{\"b\":2}".into()], true).unwrap(),
-        b"[{\"a\":1},{\"b\":2}]\n"
-    );
-    assert_eq!(finish(vec!["{}".into()], false).unwrap(), b"{}\n");
-    assert_eq!(finish(Vec::new(), true), None);
-    // Only notifications in a batch: nothing owed, an empty 200.
-    let mut notifications = Replies::new(true);
-    notifications.push(None);
-    notifications.push(None);
-    assert_eq!(notifications.finish(), None);
-}
-
-/// A batch of exactly [`MAX_BATCH_ENTRIES`] is parsed; one more is refused whole, as one error
-/// that is owed even without ids, and refusing it keeps none of its entries.
-#[test]
-fn batch_entries_are_capped() {
-    let batch = |n: usize| format!("[{}]", vec!["1"; n].join(","));
-    match parse_body(batch(MAX_BATCH_ENTRIES).as_bytes()) {
-        Body::Batch(entries) => assert_eq!(entries.len(), MAX_BATCH_ENTRIES),
-        Body::Single(_) => panic!("a batch at the limit is served"),
-    }
-    let over = batch(MAX_BATCH_ENTRIES + 1);
-    let error = error_of(&single(&over));
-    assert_eq!(
-        error,
-        RpcError::BatchTooLarge {
-            found: MAX_BATCH_ENTRIES + 1
-        }
+        reply("1", RpcError::UnknownBlock),
+        r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"couldn't get block from database. Does it exist?","data":null},"id":1}"#
     );
     assert_eq!(
-        reply(None, Err(error)).unwrap(),
-        r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"invalid request: batch of 1001 entries, over the limit of 1000","data":null},"id":null}"#
+        reply("1", RpcError::UnknownPayload("0x00".into())),
+        r#"{"jsonrpc":"2.0","error":{"code":-32002,"message":"payload 0x00 is unknown to this node","data":null},"id":1}"#
     );
-    // The audit's body: 2 MiB of `[1,1,…]`, a million entries, counted without being kept.
-    let huge = batch(1_048_575);
-    assert_eq!(
-        error_of(&single(&huge)),
-        RpcError::BatchTooLarge { found: 1_048_575 }
-    );
-    // A syntax error anywhere in an over-long batch is still a parse error.
-    let broken = format!("{},]", &over[..over.len() - 1]);
-    assert!(matches!(error_of(&single(&broken)), RpcError::Parse(_)));
-}
-
-/// Replies stop being run once a batch's body reaches [`MAX_BATCH_REPLY_BYTES`]: the entry that
-/// crosses the line is kept whole, and the body never exceeds the limit plus one reply.
-#[test]
-fn batch_replies_are_capped() {
-    let big = format!(r#"{{"x":"{}"}}"#, "a".repeat(100_000));
-    let mut replies = Replies::new(true);
-    let mut run = 0;
-    while replies.has_room() {
-        replies.push(Some(big.clone()));
-        run += 1;
-    }
-    assert_eq!(run, MAX_BATCH_REPLY_BYTES.div_ceil(big.len() + 1));
-    let entry = single(r#"{"jsonrpc":"2.0","method":"a.b","id":"late"}"#);
-    let refusal = not_run(&entry).unwrap();
-    assert_eq!(
-        refusal,
-        r#"{"jsonrpc":"2.0","error":{"code":-32003,"message":"not run: the batch's replies reached the limit of 4194304 bytes; send this request again","data":null},"id":"late"}"#
-    );
-    replies.push(Some(refusal));
-    let body = replies.finish().unwrap();
-    assert!(body.len() < MAX_BATCH_REPLY_BYTES + big.len() + 300);
-    let parsed: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
-    assert_eq!(parsed.len(), run + 1);
-    // A notification left unrun is owed nothing.
-    let notification = single(r#"{"jsonrpc":"2.0","method":"a.b"}"#);
-    assert_eq!(not_run(&notification), None);
-    // A single request is never cut: only batches have the limit.
-    let mut single_reply = Replies::new(false);
-    single_reply.push(Some(format!(r#""{}""#, "a".repeat(MAX_BATCH_REPLY_BYTES))));
-    assert!(single_reply.has_room());
-}
-
-#[test]
-fn output_is_escaped_like_go() {
-    let body = finish(
-        vec![reply(Some("\"<a&b>\u{2028}\""), Ok("{}")).unwrap()],
-        false,
-    )
-    .unwrap();
-    assert_eq!(
-        String::from_utf8(body).unwrap(),
-        "{\"jsonrpc\":\"2.0\",\"result\":{},\"id\":\"\\u003ca\\u0026b\\u003e\\u2028\"}\n"
-    );
-}
-
-#[test]
-fn compaction_keeps_string_contents() {
-    assert_eq!(
-        compact(r#" { "a b" : [ 1 , "\" x" ] } "#),
-        r#"{"a b":[1,"\" x"]}"#
-    );
-    assert_eq!(compact(r#""\\" "#), r#""\\""#);
 }

@@ -4,19 +4,19 @@
 //! `proposeBatch` and `getProof`, made for batched chains ([`batched`]).
 //!
 //! Each method decodes its params, asks the [`Backend`], and shapes the reply; the envelope
-//! (ids, batches, notifications, error objects) is [`super::jsonrpc`]'s job.
+//! (ids, batches, notifications, error objects) is [`rpcchainvm::jsonrpc`]'s job.
 
 mod batched;
 
 pub use batched::MAX_PROPOSE_BATCH;
 
-use super::backend::{Backend, BackendError, BlockView, ProposeError};
+use super::backend::{Backend, BlockView, ProposeError};
 use super::data::{format_payload, parse_payload, Encoding};
-use super::jsonrpc::{self, Body, Call, Entry, Replies, RpcError};
+use super::jsonrpc::RpcError;
 use super::proof_json::format_hash;
 use crate::chain::{self, Cb58Error, Id};
 use crate::metrics::{JSONRPC_REQUESTS_TOTAL, LABEL_METHOD, LABEL_OUTCOME};
-use serde::de::DeserializeOwned;
+use rpcchainvm::jsonrpc::{self, params, to_raw, Call, Entry, EnvelopeError};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -27,26 +27,17 @@ pub const SERVICE: &str = "timestampvm";
 /// notifications), which the HTTP layer sends as an empty 200. Never fails: every problem with
 /// the body becomes a JSON-RPC error object.
 pub async fn handle_body<B: Backend>(backend: &B, body: &[u8]) -> Option<Vec<u8>> {
-    match jsonrpc::parse_body(body) {
-        Body::Single(entry) => {
-            let mut replies = Replies::new(false);
-            replies.push(run(backend, entry).await);
-            replies.finish()
-        }
-        Body::Batch(entries) => {
-            // In order, one after another: a batch of proposals lands in the mempool in the
-            // order the client wrote it. Once the replies are full, the rest are not run.
-            let mut replies = Replies::new(true);
-            for entry in entries {
-                let reply = match replies.has_room() {
-                    true => run(backend, entry).await,
-                    false => not_run(&entry),
-                };
-                replies.push(reply);
-            }
-            replies.finish()
-        }
+    let (entries, mut replies) = jsonrpc::parse_body(body).into_entries();
+    // In order, one after another: a batch of proposals lands in the mempool in the order the
+    // client wrote it. Once a batch's replies are full, the rest are not run.
+    for entry in entries {
+        let reply = match replies.has_room() {
+            true => run(backend, entry).await,
+            false => not_run(&entry),
+        };
+        replies.push(reply);
     }
+    replies.finish()
 }
 
 /// An entry left unrun (the batch's replies are full), counted as an error of its method.
@@ -62,7 +53,7 @@ fn not_run(entry: &Entry<'_>) -> Option<String> {
 async fn run<B: Backend>(backend: &B, entry: Entry<'_>) -> Option<String> {
     let (method, answer) = match &entry.call {
         Ok(call) => (method_label(call), dispatch(backend, call).await),
-        Err(error) => (UNKNOWN_METHOD, Err(error.clone())),
+        Err(error) => (UNKNOWN_METHOD, Err(error.clone().into())),
     };
     let outcome = match &answer {
         Ok(answer) if answer.refused => "refused",
@@ -128,7 +119,7 @@ struct Answer {
 /// Finds the method (gorilla's order: service, method, then params) and runs it.
 async fn dispatch<B: Backend>(backend: &B, call: &Call<'_>) -> Result<Answer, RpcError> {
     if call.service() != SERVICE {
-        return Err(RpcError::UnknownService(call.name.clone()));
+        return Err(EnvelopeError::UnknownService(call.name.clone()).into());
     }
     let result = match call.method() {
         "ProposeBlock" => {
@@ -146,16 +137,16 @@ async fn dispatch<B: Backend>(backend: &B, call: &Call<'_>) -> Result<Answer, Rp
                 refused: reply.accepted == 0,
             });
         }
-        "GetProof" => to_raw(&batched::get_proof(backend, params(call.params)?).await?),
-        "GetBlock" => to_raw(&get_block(backend, params(call.params)?).await?),
-        "GetBlockByHeight" => to_raw(&get_block_by_height(backend, params(call.params)?).await?),
+        "GetProof" => to_raw(&batched::get_proof(backend, params(call.params)?).await?)?,
+        "GetBlock" => to_raw(&get_block(backend, params(call.params)?).await?)?,
+        "GetBlockByHeight" => to_raw(&get_block_by_height(backend, params(call.params)?).await?)?,
         "LastAccepted" => {
             let _: NoArgs = params(call.params)?;
             let view = backend.last_accepted().await?;
             to_raw(&LastAcceptedReply {
                 id: view.id.to_string(),
                 height: view.block.height.to_string(),
-            })
+            })?
         }
         "MempoolSize" => {
             let _: NoArgs = params(call.params)?;
@@ -163,53 +154,19 @@ async fn dispatch<B: Backend>(backend: &B, call: &Call<'_>) -> Result<Answer, Rp
             to_raw(&MempoolReply {
                 size: stats.size,
                 capacity: stats.capacity,
-            })
+            })?
         }
-        _ => Err(RpcError::UnknownMethod(call.name.clone())),
-    }?;
+        _ => return Err(EnvelopeError::UnknownMethod(call.name.clone()).into()),
+    };
     Ok(Answer {
         result,
         refused: false,
     })
 }
 
-pub fn to_raw<T: Serialize>(reply: &T) -> Result<Box<RawValue>, RpcError> {
-    serde_json::value::to_raw_value(reply)
-        .map_err(|error| BackendError::Internal(format!("encoding a reply: {error}")).into())
-}
-
-/// Params as gorilla json2 reads them: absent, `null`, `[]` or `[null]` give the defaults; an
-/// object is the arguments; an array's first element is (the rest are ignored, as in Go).
-/// Anything that does not fit is the Go reference's "couldn't unmarshal an argument".
-pub fn params<T: DeserializeOwned + Default>(raw: Option<&RawValue>) -> Result<T, RpcError> {
-    let Some(raw) = raw else {
-        return Ok(T::default());
-    };
-    let mut object = raw.get();
-    if object.starts_with('[') {
-        let items: Vec<&RawValue> =
-            serde_json::from_str(object).map_err(|_| RpcError::BadParams)?;
-        match items.first().copied() {
-            Some(first) => object = first.get(),
-            None => return Ok(T::default()),
-        }
-    }
-    if object == "null" {
-        return Ok(T::default());
-    }
-    // Only an object: serde would also fill a struct from an array positionally, Go does not.
-    if !object.starts_with('{') {
-        return Err(RpcError::BadParams);
-    }
-    serde_json::from_str(object).map_err(|error| {
-        tracing::debug!(%error, "JSON-RPC params refused");
-        RpcError::BadParams
-    })
-}
-
 /// The optional `encoding` member; an unknown name is a params error like any other.
 fn encoding(field: Option<String>) -> Result<Encoding, RpcError> {
-    Encoding::from_field(field.as_deref()).map_err(|_| RpcError::BadParams)
+    Encoding::from_field(field.as_deref()).map_err(|_| RpcError::BAD_PARAMS)
 }
 
 /// For methods without arguments: any object (its members ignored) or nothing.
@@ -319,7 +276,7 @@ async fn get_block<B: Backend>(backend: &B, args: GetBlockArgs) -> Result<BlockR
             let id: Id = text.parse().map_err(|error| match error {
                 // A clear answer for what cannot be an ID at all; Go's for the rest.
                 Cb58Error::TooLong { max, found, .. } => RpcError::IdTooLong { found, max },
-                _ => RpcError::BadParams,
+                _ => RpcError::BAD_PARAMS,
             })?;
             backend.block(id).await?.ok_or(RpcError::UnknownBlock)?
         }
@@ -354,9 +311,9 @@ async fn get_block_by_height<B: Backend>(
         Some(Height::Text(text))
             if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
         {
-            text.parse().map_err(|_| RpcError::BadParams)?
+            text.parse().map_err(|_| RpcError::BAD_PARAMS)?
         }
-        _ => return Err(RpcError::BadParams),
+        _ => return Err(RpcError::BAD_PARAMS),
     };
     let view = backend
         .block_at_height(height)

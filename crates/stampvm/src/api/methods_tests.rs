@@ -318,7 +318,7 @@ async fn a_full_batch_reply_stops_running_entries() {
     assert_eq!(replies.len(), 5);
     let ran = replies.iter().filter(|r| r.get("result").is_some()).count();
     assert_eq!(ran, 3, "three junk entries fill the reply past 4 MiB");
-    let full = serde_json::json!({"code": -32003, "message": RpcError::BatchReplyFull.to_string(), "data": null});
+    let full = serde_json::json!({"code": -32003, "message": EnvelopeError::BatchReplyFull.to_string(), "data": null});
     assert_eq!(replies[3]["error"], full);
     assert_eq!(
         (&replies[4]["error"], &replies[4]["id"]),

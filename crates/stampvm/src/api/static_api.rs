@@ -6,22 +6,22 @@
 //! `hex` and `hexc` (`0x`, hex, then a 4-byte checksum), `hexnc` (no checksum), and `json`, which
 //! Go names but both methods refuse. Results and error texts are the Go reference's, since its
 //! clients are the ones calling; the envelope (ids, batches, notifications, envelope errors) is
-//! [`super::jsonrpc`]'s, so it behaves exactly like the chain API.
+//! [`rpcchainvm::jsonrpc`]'s, so it behaves exactly like the chain API.
 //!
 //! Arguments are read the way Go's `encoding/json` fills the reference's structs rather than by
 //! serde's rules: member names match case-insensitively, the last duplicate wins, `null` leaves
 //! a field alone, and a lone UTF-16 surrogate escape reads as U+FFFD.
 
 use super::backend::BackendError;
-use super::data::hex_checksummed;
+use super::data::{hex_checksummed, Encoding};
 use super::http::{JsonRpcApi, MAX_BODY_BYTES};
-use super::jsonrpc::{self, Body, Call, Entry, Replies, RpcError, SERVER_ERROR};
 use super::methods::SERVICE;
 use rpcchainvm::ids::checksum4;
+use rpcchainvm::jsonrpc::{self, go_json_string, Call, Entry, EnvelopeError, ErrorObject};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 /// The per-VM API that needs no chain.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,72 +35,45 @@ impl JsonRpcApi for StaticApi {
 
 /// The reply body for a request body. Both methods are pure computation, so nothing awaits.
 fn answer_body(body: &[u8]) -> Option<Vec<u8>> {
-    match jsonrpc::parse_body(body) {
-        Body::Single(entry) => {
-            let mut replies = Replies::new(false);
-            replies.push(answer(entry));
-            replies.finish()
-        }
-        Body::Batch(entries) => {
-            // A padded `encode` answers ~4 MiB to ~100 bytes: without the reply limit a batch of
-            // them would build gigabytes.
-            let mut replies = Replies::new(true);
-            for entry in entries {
-                let reply = match replies.has_room() {
-                    true => answer(entry),
-                    false => jsonrpc::not_run(&entry),
-                };
-                replies.push(reply);
-            }
-            replies.finish()
-        }
+    let (entries, mut replies) = jsonrpc::parse_body(body).into_entries();
+    // A padded `encode` answers ~4 MiB to ~100 bytes: without the reply limit a batch of them
+    // would build gigabytes.
+    for entry in entries {
+        let reply = match replies.has_room() {
+            true => answer(entry),
+            false => jsonrpc::not_run(&entry),
+        };
+        replies.push(reply);
     }
+    replies.finish()
 }
 
+/// One entry's reply; a notification gets none, whatever its method returned.
 fn answer(entry: Entry<'_>) -> Option<String> {
     let outcome = entry
         .call
-        .map_err(Failure::from)
+        .map_err(ErrorObject::from)
         .and_then(|call| dispatch(&call));
-    reply(entry.id, outcome)
+    jsonrpc::encode_reply(entry.id, &outcome)
 }
 
 /// Finds the method (gorilla's order: service, method, then params) and runs it.
-fn dispatch(call: &Call<'_>) -> Result<Box<RawValue>, Failure> {
+fn dispatch(call: &Call<'_>) -> Result<Box<RawValue>, ErrorObject> {
     if call.service() != SERVICE {
-        return Err(RpcError::UnknownService(call.name.clone()).into());
+        return Err(EnvelopeError::UnknownService(call.name.clone()).into());
     }
     match call.method() {
         "Encode" => to_raw(&encode(read_args(call.params)?)?),
         "Decode" => decode(read_args(call.params)?),
-        _ => Err(RpcError::UnknownMethod(call.name.clone()).into()),
+        _ => Err(EnvelopeError::UnknownMethod(call.name.clone()).into()),
     }
 }
 
 // ---- Errors -------------------------------------------------------------------------------
 
-/// Why a call has no result: an error of the envelope or of argument decoding, which
-/// [`jsonrpc`] words, or one the Go methods return, in their words.
-#[derive(Debug)]
-enum Failure {
-    Rpc(RpcError),
-    Method(MethodError),
-}
-
-impl From<RpcError> for Failure {
-    fn from(error: RpcError) -> Self {
-        Failure::Rpc(error)
-    }
-}
-
-impl From<MethodError> for Failure {
-    fn from(error: MethodError) -> Self {
-        Failure::Method(error)
-    }
-}
-
 /// The errors `StaticService.Encode` and `.Decode` return, with the reference's texts (clients
-/// may match on them). `LengthTooLarge` is ours: see [`MAX_LENGTH`].
+/// may match on them). `LengthTooLarge` is ours: see [`MAX_LENGTH`]. gorilla sends a method's
+/// error as code -32000 with `data` null, which is what an [`ErrorObject::server`] is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 enum MethodError {
     #[error("argument Data cannot be empty")]
@@ -142,47 +115,21 @@ fn go_sharp_u(byte: u8) -> String {
 
 // ---- AvalancheGo's formatting.Encoding ----------------------------------------------------
 
-/// AvalancheGo's `formatting.Encoding`. The default (Go's zero value) is `Hex`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Encoding {
-    #[default]
-    Hex,
-    HexNc,
-    HexC,
-    Json,
-}
-
-const ENCODINGS: [Encoding; 4] = [
-    Encoding::Hex,
-    Encoding::HexNc,
-    Encoding::HexC,
-    Encoding::Json,
-];
-
 /// The 4-byte checksum `hex` and `hexc` append: the last 4 bytes of SHA-256.
 const CHECKSUM_LEN: usize = 4;
 
+/// The static API's side of [`Encoding`]: AvalancheGo's `formatting` rules.
 impl Encoding {
-    /// The JSON name, as Go's `MarshalJSON` writes it in replies.
-    fn name(self) -> &'static str {
-        match self {
-            Encoding::Hex => "hex",
-            Encoding::HexNc => "hexnc",
-            Encoding::HexC => "hexc",
-            Encoding::Json => "json",
-        }
-    }
-
     /// Go's `UnmarshalJSON`, which lower-cases the raw JSON text and compares it with the quoted
     /// names: so `"HEX"` is accepted but an escaped spelling (`"\u0068ex"`) is not. The caller
     /// handles `null`, which keeps the default.
-    fn from_json(raw: &str) -> Result<Encoding, RpcError> {
+    fn from_json(raw: &str) -> Result<Encoding, EnvelopeError> {
         let lowered = raw.to_ascii_lowercase();
         let name = lowered.strip_prefix('"').and_then(|s| s.strip_suffix('"'));
-        ENCODINGS
+        Encoding::FORMATTING
             .into_iter()
-            .find(|encoding| Some(encoding.name()) == name)
-            .ok_or(RpcError::BadParams)
+            .find(|encoding| Some(encoding.as_str()) == name)
+            .ok_or(EnvelopeError::BadParams)
     }
 
     fn has_checksum(self) -> bool {
@@ -192,7 +139,8 @@ impl Encoding {
     /// `formatting.Encode`. `json` needs a value, not bytes, so Go refuses it here.
     fn encode(self, bytes: &[u8]) -> Result<String, FormatError> {
         match self {
-            Encoding::Json => Err(FormatError::UnsupportedInMethod),
+            // CB58 is not one of `Encoding::FORMATTING`: `from_json` never yields it.
+            Encoding::Json | Encoding::Cb58 => Err(FormatError::UnsupportedInMethod),
             Encoding::Hex | Encoding::HexC => Ok(hex_checksummed(bytes)),
             Encoding::HexNc => Ok(format!("0x{}", hex::encode(bytes))),
         }
@@ -204,7 +152,7 @@ impl Encoding {
         if text.is_empty() {
             return Ok(Vec::new());
         }
-        if self == Encoding::Json {
+        if matches!(self, Encoding::Json | Encoding::Cb58) {
             return Err(FormatError::UnsupportedInMethod);
         }
         // Case-sensitive, as Go's strings.HasPrefix.
@@ -286,7 +234,7 @@ fn encode(args: EncodeArgs) -> Result<EncodeReply, MethodError> {
     let bytes = fit_to_length(args.data.into_bytes(), args.length)?;
     Ok(EncodeReply {
         bytes: args.encoding.encode(&bytes).map_err(MethodError::Encode)?,
-        encoding: args.encoding.name(),
+        encoding: args.encoding.as_str(),
     })
 }
 
@@ -312,7 +260,7 @@ struct DecodeArgs {
 
 /// `DecodeReply` (`data`, then `encoding`). Go's `data` is `string(bytes)`, which need not be
 /// UTF-8, so it is written by [`go_json_string`] rather than by serde.
-fn decode(args: DecodeArgs) -> Result<Box<RawValue>, Failure> {
+fn decode(args: DecodeArgs) -> Result<Box<RawValue>, ErrorObject> {
     #[derive(Serialize)]
     struct DecodeReply<'a> {
         data: &'a RawValue,
@@ -326,17 +274,23 @@ fn decode(args: DecodeArgs) -> Result<Box<RawValue>, Failure> {
         .map_err(|error| internal(format!("writing decoded data: {error}")))?;
     to_raw(&DecodeReply {
         data: &data,
-        encoding: args.encoding.name(),
+        encoding: args.encoding.as_str(),
     })
 }
 
-fn to_raw<T: Serialize>(reply: &T) -> Result<Box<RawValue>, Failure> {
-    serde_json::value::to_raw_value(reply)
-        .map_err(|error| internal(format!("encoding a reply: {error}")))
+fn to_raw<T: Serialize>(reply: &T) -> Result<Box<RawValue>, ErrorObject> {
+    Ok(jsonrpc::to_raw(reply)?)
 }
 
-fn internal(text: String) -> Failure {
-    RpcError::from(BackendError::Internal(text)).into()
+/// Our failure rather than the caller's, worded as the chain API words its own.
+fn internal(text: String) -> ErrorObject {
+    ErrorObject::server(BackendError::Internal(text).to_string())
+}
+
+impl From<MethodError> for ErrorObject {
+    fn from(error: MethodError) -> ErrorObject {
+        ErrorObject::server(error.to_string())
+    }
 }
 
 // ---- Arguments, as Go's encoding/json reads them ------------------------------------------
@@ -344,11 +298,11 @@ fn internal(text: String) -> Failure {
 /// An argument struct: which field a JSON member sets, by Go's name rule.
 trait GoArgs: Default {
     /// Sets the field `key` names; a member naming no field is ignored, as in Go.
-    fn set(&mut self, key: &str, value: &RawValue) -> Result<(), RpcError>;
+    fn set(&mut self, key: &str, value: &RawValue) -> Result<(), EnvelopeError>;
 }
 
 impl GoArgs for EncodeArgs {
-    fn set(&mut self, key: &str, value: &RawValue) -> Result<(), RpcError> {
+    fn set(&mut self, key: &str, value: &RawValue) -> Result<(), EnvelopeError> {
         if go_name_matches(key, "data") {
             self.data = go_string(value)?;
         } else if go_name_matches(key, "encoding") {
@@ -361,7 +315,7 @@ impl GoArgs for EncodeArgs {
 }
 
 impl GoArgs for DecodeArgs {
-    fn set(&mut self, key: &str, value: &RawValue) -> Result<(), RpcError> {
+    fn set(&mut self, key: &str, value: &RawValue) -> Result<(), EnvelopeError> {
         if go_name_matches(key, "bytes") {
             self.bytes = go_string(value)?;
         } else if go_name_matches(key, "encoding") {
@@ -372,13 +326,13 @@ impl GoArgs for DecodeArgs {
 }
 
 /// The arguments from `params`; anything Go would fail to unmarshal is AvalancheGo's
-/// "couldn't unmarshal an argument" ([`RpcError::BadParams`]).
-fn read_args<A: GoArgs>(params: Option<&RawValue>) -> Result<A, RpcError> {
+/// "couldn't unmarshal an argument" ([`EnvelopeError::BadParams`]).
+fn read_args<A: GoArgs>(params: Option<&RawValue>) -> Result<A, EnvelopeError> {
     let mut args = A::default();
     let Some(object) = params_object(params)? else {
         return Ok(args);
     };
-    let Members(members) = serde_json::from_str(object).map_err(|_| RpcError::BadParams)?;
+    let Members(members) = serde_json::from_str(object).map_err(|_| EnvelopeError::BadParams)?;
     for (key, value) in members {
         // Go leaves a field untouched on `null`, whatever its type.
         if value.get() != "null" {
@@ -391,14 +345,14 @@ fn read_args<A: GoArgs>(params: Option<&RawValue>) -> Result<A, RpcError> {
 /// The object gorilla json2 fills the arguments from: `params` itself, or the first element of
 /// an array `params` (the rest ignored). `None` means all defaults: absent, `null`, `[]` or
 /// `[null]`. Anything else is refused, as Go refuses to fill a struct from it.
-fn params_object(params: Option<&RawValue>) -> Result<Option<&str>, RpcError> {
+fn params_object(params: Option<&RawValue>) -> Result<Option<&str>, EnvelopeError> {
     let Some(params) = params else {
         return Ok(None);
     };
     let mut object = params.get();
     if object.starts_with('[') {
         let items: Vec<&RawValue> =
-            serde_json::from_str(object).map_err(|_| RpcError::BadParams)?;
+            serde_json::from_str(object).map_err(|_| EnvelopeError::BadParams)?;
         match items.first().copied() {
             Some(first) => object = first.get(),
             None => return Ok(None),
@@ -407,7 +361,7 @@ fn params_object(params: Option<&RawValue>) -> Result<Option<&str>, RpcError> {
     match object {
         "null" => Ok(None),
         _ if object.starts_with('{') => Ok(Some(object)),
-        _ => Err(RpcError::BadParams),
+        _ => Err(EnvelopeError::BadParams),
     }
 }
 
@@ -424,16 +378,16 @@ fn go_name_matches(key: &str, name: &str) -> bool {
 }
 
 /// Go's `string` from JSON: a JSON string (a number or anything else is refused).
-fn go_string(value: &RawValue) -> Result<String, RpcError> {
+fn go_string(value: &RawValue) -> Result<String, EnvelopeError> {
     serde_json::from_str::<GoString>(value.get())
         .map(|GoString(text)| text)
-        .map_err(|_| RpcError::BadParams)
+        .map_err(|_| EnvelopeError::BadParams)
 }
 
 /// Go's `int32` from JSON: an integer literal in range (JSON text is exactly what Rust parses
 /// here); fractions, exponents and strings are refused, as Go refuses them.
-fn go_int32(value: &RawValue) -> Result<i32, RpcError> {
-    value.get().parse().map_err(|_| RpcError::BadParams)
+fn go_int32(value: &RawValue) -> Result<i32, EnvelopeError> {
+    value.get().parse().map_err(|_| EnvelopeError::BadParams)
 }
 
 /// A JSON string decoded as Go decodes it. serde refuses a lone surrogate escape (`"\ud800"`)
@@ -503,95 +457,6 @@ impl<'de> Visitor<'de> for MembersVisitor {
             members.push((key, value));
         }
         Ok(Members(members))
-    }
-}
-
-// ---- Replies, as Go's encoding/json writes them -------------------------------------------
-
-fn reply(id: Option<&RawValue>, outcome: Result<Box<RawValue>, Failure>) -> Option<String> {
-    match outcome {
-        Ok(result) => jsonrpc::encode_reply(id, &Ok(result)),
-        Err(Failure::Rpc(error)) => jsonrpc::encode_reply(id, &Err(error)),
-        // A notification gets no reply, whatever its method returned.
-        Err(Failure::Method(error)) => Some(method_error_reply(id?, &error.to_string())),
-    }
-}
-
-/// gorilla json2's reply to an error a method returns: code -32000, the error's text, `data`
-/// null. [`RpcError`] has no variant for free text, so this writes the object that
-/// `jsonrpc::encode_reply` writes for its own -32000 errors; a test holds the two to the same
-/// bytes, id compaction included.
-fn method_error_reply(id: &RawValue, message: &str) -> String {
-    #[derive(Serialize)]
-    struct ErrorObject<'a> {
-        code: i64,
-        message: &'a str,
-        /// Serializes as `null`.
-        data: (),
-    }
-    #[derive(Serialize)]
-    struct ErrorReply<'a> {
-        jsonrpc: &'static str,
-        error: ErrorObject<'a>,
-        id: &'a RawValue,
-    }
-    let id = jsonrpc::compact_raw(id.get());
-    let reply = ErrorReply {
-        jsonrpc: "2.0",
-        error: ErrorObject {
-            code: SERVER_ERROR,
-            message,
-            data: (),
-        },
-        id: &id,
-    };
-    serde_json::to_string(&reply).unwrap_or_else(|error| {
-        let error = RpcError::from(BackendError::Internal(format!("encoding a reply: {error}")));
-        jsonrpc::encode_reply(Some(&id), &Err(error)).unwrap_or_default()
-    })
-}
-
-/// A JSON string literal for bytes, as Go's `encoding/json` (before Go 1.22, the reference's
-/// toolchain) writes a `string`: each byte that does not start valid UTF-8 becomes `\ufffd`;
-/// `"`, `\`, newline, return and tab get short escapes, other control characters `\u00XX`.
-/// `<`, `>`, `&`, U+2028 and U+2029 are left to `jsonrpc::Replies`, which escapes them in the
-/// whole reply as Go does.
-fn go_json_string(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() + 2);
-    out.push('"');
-    let mut rest = bytes;
-    loop {
-        match std::str::from_utf8(rest) {
-            Ok(text) => {
-                push_escaped(&mut out, text);
-                break;
-            }
-            Err(error) => {
-                let (valid, invalid) = rest.split_at(error.valid_up_to());
-                push_escaped(&mut out, std::str::from_utf8(valid).unwrap_or_default());
-                // Go replaces one byte at a time and reads on from the next one.
-                out.push_str("\\ufffd");
-                rest = invalid.get(1..).unwrap_or_default();
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c < ' ' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
     }
 }
 

@@ -312,6 +312,8 @@ fn arguments_are_read_like_go() {
         "5",
         r#"["hello"]"#,
         r#"[[{"data":"hello"}]]"#,
+        // CB58 is the payload methods' form, not one of AvalancheGo's `formatting` encodings.
+        r#"{"data":"hello","encoding":"cb58"}"#,
     ] {
         check(&encode_call(refused), &error(BAD_PARAMS));
     }
@@ -374,16 +376,23 @@ fn batch_and_notifications() {
     );
 }
 
-/// Method errors are written outside `jsonrpc::encode_reply`; they must come out exactly as it
-/// writes a -32000 error, `id` compaction included.
+/// Method errors are written as free-text error objects; they must come out exactly as the
+/// envelope writes its own -32000 errors, `id` compaction included.
 #[test]
 fn method_errors_match_the_envelope_shape() {
     for id in ["1", r#""abc""#, "null", "[1, {\"a\" : 2}]", "1.50"] {
         let id: Box<RawValue> = serde_json::from_str(id).unwrap();
-        let ours = method_error_reply(&id, &RpcError::BadParams.to_string());
-        let envelope = jsonrpc::encode_reply(Some(&id), &Err(RpcError::BadParams));
-        assert_eq!(Some(ours), envelope, "id {id}");
+        let text = EnvelopeError::BadParams.to_string();
+        let ours = jsonrpc::encode_reply(Some(&id), &Err(ErrorObject::server(text)));
+        let envelope = jsonrpc::encode_reply(Some(&id), &Err(EnvelopeError::BadParams));
+        assert_eq!(ours, envelope, "id {id}");
     }
+    let error = ErrorObject::from(MethodError::EmptyData);
+    let id: Box<RawValue> = serde_json::from_str("[1, 2]").unwrap();
+    assert_eq!(
+        jsonrpc::encode_reply(Some(&id), &Err(error)).unwrap(),
+        r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"argument Data cannot be empty","data":null},"id":[1,2]}"#
+    );
 }
 
 #[tokio::test]

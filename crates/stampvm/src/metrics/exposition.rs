@@ -3,18 +3,17 @@
 //! The exporter only speaks text; the node's `Gather` wants protobuf. Converting the exporter's own
 //! rendering keeps one source of truth: what `/metrics` shows is exactly what `Gather` returns.
 //! Unreadable lines are skipped rather than reported, because a `Gather` error would fail the whole
-//! node's scrape (node-behaviour §9); and the output is shaped to pass the node's consistency checks
-//! (wire-45 §6) whatever the input: see [`super::check_families`].
+//! node's scrape (docs/spec/node-behaviour.md §9); and the output is shaped to pass the node's
+//! consistency checks (docs/spec/wire-45.md §6) whatever the input: see
+//! [`rpcchainvm::gather::check_families`].
 
 use std::collections::BTreeMap;
 
+use rpcchainvm::gather::{label_name_char, metric_name_char, valid_metric_name, CHAIN_LABEL};
 use rpcchainvm::pb::io::prometheus::client::{
     Bucket, Counter, Gauge, Histogram, LabelPair, Metric, MetricFamily, MetricType, Quantile,
     Summary, Untyped,
 };
-
-/// The label the node appends to every plugin metric; emitting it ourselves breaks the scrape.
-pub(crate) const NODE_LABEL: &str = "chain";
 
 /// A series' labels, sorted by name, without `chain` and without the `le`/`quantile` label that
 /// the text format uses to spread one histogram or summary over several lines.
@@ -124,7 +123,7 @@ fn read_comment(body: &str, families: &mut BTreeMap<String, Family>) {
 fn read_sample(line: &str) -> Option<(&str, LabelSet, f64)> {
     let end = line
         .char_indices()
-        .find(|&(i, c)| !name_char(c, i == 0, true))
+        .find(|&(i, c)| !metric_name_char(c, i == 0))
         .map_or(line.len(), |(i, _)| i);
     let (name, rest) = line.split_at(end);
     if name.is_empty() || !rest.starts_with([' ', '\t', '{']) {
@@ -153,7 +152,7 @@ fn read_labels(mut rest: &str) -> Option<(LabelSet, &str)> {
         }
         let end = rest
             .char_indices()
-            .find(|&(i, c)| !name_char(c, i == 0, false))
+            .find(|&(i, c)| !label_name_char(c, i == 0))
             .map_or(rest.len(), |(i, _)| i);
         let (name, after) = rest.split_at(end);
         let after = after.trim_start().strip_prefix('=')?;
@@ -232,7 +231,7 @@ fn add_sample(
     if labels.windows(2).any(|pair| pair[0].0 == pair[1].0) {
         return;
     }
-    labels.retain(|(label, _)| label != NODE_LABEL);
+    labels.retain(|(label, _)| label != CHAIN_LABEL);
     let special = match family.kind {
         Kind::Histogram => "le",
         Kind::Summary => "quantile",
@@ -387,20 +386,4 @@ fn metric_type(kind: Kind) -> MetricType {
         Kind::Summary => MetricType::Summary,
         Kind::Untyped => MetricType::Untyped,
     }
-}
-
-/// Metric names allow `:` anywhere; label names never do. Neither may start with a digit.
-fn name_char(c: char, first: bool, metric: bool) -> bool {
-    c.is_ascii_alphabetic() || c == '_' || (metric && c == ':') || (!first && c.is_ascii_digit())
-}
-
-pub(crate) fn valid_metric_name(name: &str) -> bool {
-    !name.is_empty() && name.char_indices().all(|(i, c)| name_char(c, i == 0, true))
-}
-
-pub(crate) fn valid_label_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .char_indices()
-            .all(|(i, c)| name_char(c, i == 0, false))
 }

@@ -9,7 +9,6 @@
 //! Names carry the `stampvm_` prefix and their unit; the node prefixes them again on scrape
 //! (`avalanche_<vmID>_stampvm_...`) and adds the `chain` label, which we therefore never emit.
 
-mod consistency;
 mod exposition;
 pub mod process;
 
@@ -20,8 +19,6 @@ use std::time::Duration;
 
 use metrics::Unit;
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
-
-pub use consistency::{check_families, Inconsistency};
 
 use rpcchainvm::http_server::{self, ServerLimits};
 use rpcchainvm::pb::io::prometheus::client::{Metric, MetricFamily};
@@ -410,7 +407,8 @@ impl Metrics {
     }
 
     /// The `Gather` answer: [`Self::render`] converted into protobuf families, sorted by name. The
-    /// result always passes [`check_families`]; it never fails and never blocks for long.
+    /// result always passes [`rpcchainvm::gather::check_families`]; it never fails and never
+    /// blocks for long.
     pub fn gather(&self) -> Vec<MetricFamily> {
         exposition::parse(&self.render())
     }

@@ -4,6 +4,7 @@
 use prost::Message;
 
 use super::*;
+use rpcchainvm::gather::check_families;
 use rpcchainvm::pb::io::prometheus::client::{
     Bucket, Counter, Gauge, Histogram, LabelPair, Metric, MetricType, Quantile, Summary, Untyped,
 };

@@ -71,7 +71,7 @@ pub(super) async fn propose_batch<B: Backend>(
     args: ProposeBatchArgs,
 ) -> Result<ProposeBatchReply, RpcError> {
     encoding(args.encoding)?;
-    let texts = args.data.ok_or(RpcError::BadParams)?;
+    let texts = args.data.ok_or(RpcError::BAD_PARAMS)?;
     if texts.is_empty() || texts.len() > MAX_PROPOSE_BATCH {
         return Err(RpcError::BatchSize {
             found: texts.len(),
