@@ -11,7 +11,7 @@
 use crate::actors::chain::{ChainError, ChainMsg};
 use crate::actors::mempool::MempoolMsg;
 use crate::actors::{ask, BLOCKING_CALL};
-use crate::api::{BackendError, BlockView};
+use crate::chain::view::{BackendError, BlockView};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use rpcchainvm::node_client::NodeClients;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,9 +4,9 @@
 
 use crate::actors::clock_watch::ClockWatch;
 use crate::actors::mempool::MempoolMsg;
-use crate::api::{BlockStatus, BlockView};
 use crate::chain::batched::first_shared;
 use crate::chain::merkle::Tree;
+use crate::chain::view::{BlockStatus, BlockView};
 use crate::chain::{
     build_timestamp, verify_body, verify_child, Block, ChainFormat, ClockBehindParent, Id,
     ParentStatus, Payload, VerifyError,

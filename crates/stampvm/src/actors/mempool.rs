@@ -4,7 +4,7 @@
 //! they come back, so a payload is never pending twice.
 
 use crate::actors::gossip::GossipMsg;
-use crate::api::{MempoolStats, ProposeError};
+use crate::chain::view::{BackendError, MempoolStats, ProposeError};
 use crate::chain::{Id, NodeId, Payload};
 use crate::storage::{StorageError, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -95,11 +95,7 @@ impl MempoolState {
         match accepted_in() {
             Ok(Some(block)) => return Err(ProposeError::AlreadyAccepted(block)),
             Ok(None) => {}
-            Err(e) => {
-                return Err(ProposeError::Backend(crate::api::BackendError::Internal(
-                    e.to_string(),
-                )))
-            }
+            Err(e) => return Err(ProposeError::Backend(BackendError::Internal(e.to_string()))),
         }
         self.members.insert(payload);
         self.queue.push_back(payload);

@@ -15,7 +15,8 @@ mod clock_watch;
 pub mod gossip;
 pub mod mempool;
 
-use crate::api::{Backend, BackendError, BlockView, MempoolStats, ProofLookup, ProposeError};
+use crate::api::Backend;
+use crate::chain::view::{BackendError, BlockView, MempoolStats, ProofLookup, ProposeError};
 use crate::chain::{ChainFormat, Id, NodeId, Payload};
 use crate::clock::Clock;
 use crate::config::ChainConfig;

@@ -8,8 +8,9 @@
 //! SHA-256("manuscript") (2.2); the batched chain's child carries [`BATCH`], so its proofs have
 //! paths of one and two hashes.
 
-use crate::api::backend::{
-    Backend, BackendError, BlockStatus, BlockView, MempoolStats, ProofLookup, ProposeError,
+use crate::api::backend::Backend;
+use crate::chain::view::{
+    BackendError, BlockStatus, BlockView, MempoolStats, ProofLookup, ProposeError,
 };
 use crate::chain::{Block, ChainFormat, Genesis, Id, Payload, Proof};
 use std::collections::HashMap;

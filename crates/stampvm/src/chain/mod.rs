@@ -1,5 +1,5 @@
 //! The chain's pure domain: IDs and their text forms, the block codec, the verification rules and the
-//! genesis block. No I/O and no async here, so everything is unit-testable and usable from benches.
+//! genesis block, the vocabulary readers see the chain in ([`view`]). No I/O and no async here, so everything is unit-testable and usable from benches.
 
 pub mod batched;
 pub mod block;
@@ -8,6 +8,7 @@ pub mod gossip;
 pub mod merkle;
 pub mod proof;
 pub mod verify;
+pub mod view;
 
 pub use block::{Batch, Block, Body, CodecError, Payload, BLOCK_LEN};
 pub use genesis::{
@@ -19,3 +20,4 @@ pub use verify::{
     build_timestamp, verify_body, verify_child, ClockBehindParent, ParentStatus, VerifyError,
     MAX_FUTURE_SECS,
 };
+pub use view::{BackendError, BlockStatus, BlockView, MempoolStats, ProofLookup, ProposeError};
