@@ -5,6 +5,7 @@ pub mod batched;
 pub mod block;
 pub mod genesis;
 pub mod gossip;
+pub mod mempool;
 pub mod merkle;
 pub mod proof;
 pub mod verify;
