@@ -4,6 +4,7 @@
 
 use crate::actors::clock_watch::ClockWatch;
 use crate::actors::mempool::MempoolMsg;
+use crate::actors::off_worker;
 use crate::chain::batched::first_shared;
 use crate::chain::merkle::Tree;
 use crate::chain::view::{BlockStatus, BlockView};
@@ -100,7 +101,15 @@ pub struct ChainArgs {
     pub clock: Clock,
 }
 
+/// The actor's state: its [`ChainCore`], lent to the blocking pool for each message that reads
+/// or writes the store. `None` only while lent, or after a message panicked there.
 pub struct ChainState {
+    core: Option<ChainCore>,
+}
+
+/// What the chain actor owns, and every rule that needs it. Its methods block (RocksDB reads,
+/// the fsynced accept): the actor runs them on tokio's blocking pool, never on an async worker.
+pub struct ChainCore {
     store: Arc<Store>,
     format: ChainFormat,
     mempool: ActorRef<MempoolMsg>,
@@ -156,7 +165,7 @@ fn view(id: Id, block: Block, status: BlockStatus) -> BlockView {
     BlockView { id, block, status }
 }
 
-impl ChainState {
+impl ChainCore {
     fn lookup(&self, id: &Id) -> Result<Option<BlockView>, ChainError> {
         if let Some(block) = self.processing.get(id) {
             return Ok(Some(view(*id, block.clone(), BlockStatus::Processing)));
@@ -450,11 +459,12 @@ impl Actor for ChainActor {
         myself: ActorRef<Self::Msg>,
         args: ChainArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
-        let last_accepted = args.store.last_accepted()?;
+        let store = args.store.clone();
+        let last_accepted = off_worker(move || store.last_accepted()).await??;
         metrics::gauge!(crate::metrics::LAST_ACCEPTED_HEIGHT).set(last_accepted.1.height as f64);
         publish_memory(&args.store);
         myself.send_interval(CLOCK_CHECK_EVERY, || ChainMsg::CheckClock);
-        let mut state = ChainState {
+        let mut core = ChainCore {
             format: args.store.format(),
             trees: HashMap::new(),
             store: args.store,
@@ -468,8 +478,8 @@ impl Actor for ChainActor {
             clock: args.clock,
             clock_watch: ClockWatch::default(),
         };
-        state.check_clock();
-        Ok(state)
+        core.check_clock();
+        Ok(ChainState { core: Some(core) })
     }
 
     async fn handle(
@@ -478,57 +488,88 @@ impl Actor for ChainActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        let core = state.core.as_mut().ok_or(LOST)?;
         // Replies may find the caller gone (a cancelled request): that is not an error here.
         match msg {
-            ChainMsg::Get(id, reply) => {
-                let _ = reply.send(reported(Operation::Read, state.lookup(&id)));
-            }
-            ChainMsg::Verify(block, reply) => {
-                let _ = reply.send(reported(Operation::Verify, state.verify(block)));
-            }
-            ChainMsg::Accept(id, reply) => {
-                let _ = reply.send(reported(Operation::Accept, state.accept(id)));
-            }
-            ChainMsg::Reject(id, reply) => {
-                let _ = reply.send(reported(Operation::Reject, state.reject(id)));
-            }
-            ChainMsg::SetPreference(id, reply) => {
-                let _ = reply.send(reported(Operation::SetPreference, state.set_preference(id)));
-            }
-            ChainMsg::Build(payloads, reply) => {
-                let _ = reply.send(reported(Operation::Build, state.build(payloads)));
-            }
+            // Answered from memory, on the worker.
             ChainMsg::LastAccepted(reply) => {
-                let (id, block) = &state.last_accepted;
+                let (id, block) = &core.last_accepted;
                 let _ = reply.send(Ok(view(*id, block.clone(), BlockStatus::Accepted)));
             }
-            ChainMsg::BlockAtHeight(height, reply) => {
-                let found = state
-                    .store
-                    .block_id_at_height(height)
-                    .map_err(ChainError::from)
-                    .and_then(|id| match id {
-                        Some(id) => state.lookup(&id),
-                        None => Ok(None),
-                    });
-                let _ = reply.send(reported(Operation::Read, found));
-            }
-            ChainMsg::Ancestors(query, reply) => {
-                let _ = reply.send(reported(Operation::Read, state.ancestors(query)));
-            }
             ChainMsg::Processing(reply) => {
-                let _ = reply.send(state.processing_facts());
+                let _ = reply.send(core.processing_facts());
             }
             ChainMsg::ProcessingHolds(payload, reply) => {
-                let holds = state
+                let holds = core
                     .processing
                     .values()
                     .any(|block| block.payloads().contains(&payload));
                 let _ = reply.send(holds);
             }
-            ChainMsg::CheckClock => state.check_clock(),
+            ChainMsg::CheckClock => core.check_clock(),
+            // Everything else may touch the store. The core goes to the blocking pool and back
+            // within this message, so messages still run one at a time in mailbox order: an
+            // accept's fsync completes before the next message (the node's next accept) starts.
+            touches_store => {
+                let mut core = state.core.take().ok_or(LOST)?;
+                let core = off_worker(move || {
+                    core.handle_blocking(touches_store);
+                    core
+                })
+                .await?;
+                state.core = Some(core);
+            }
         }
         Ok(())
+    }
+}
+
+/// A message panicked on the blocking pool and took the chain's state with it.
+const LOST: &str = "the chain actor's state was lost by a message that panicked";
+
+impl ChainCore {
+    /// The messages that read or write the store; blocking.
+    fn handle_blocking(&mut self, msg: ChainMsg) {
+        match msg {
+            ChainMsg::Get(id, reply) => {
+                let _ = reply.send(reported(Operation::Read, self.lookup(&id)));
+            }
+            ChainMsg::Verify(block, reply) => {
+                let _ = reply.send(reported(Operation::Verify, self.verify(block)));
+            }
+            ChainMsg::Accept(id, reply) => {
+                let _ = reply.send(reported(Operation::Accept, self.accept(id)));
+            }
+            ChainMsg::Reject(id, reply) => {
+                let _ = reply.send(reported(Operation::Reject, self.reject(id)));
+            }
+            ChainMsg::SetPreference(id, reply) => {
+                let _ = reply.send(reported(Operation::SetPreference, self.set_preference(id)));
+            }
+            ChainMsg::Build(payloads, reply) => {
+                let _ = reply.send(reported(Operation::Build, self.build(payloads)));
+            }
+            ChainMsg::BlockAtHeight(height, reply) => {
+                let found = self
+                    .store
+                    .block_id_at_height(height)
+                    .map_err(ChainError::from)
+                    .and_then(|id| match id {
+                        Some(id) => self.lookup(&id),
+                        None => Ok(None),
+                    });
+                let _ = reply.send(reported(Operation::Read, found));
+            }
+            ChainMsg::Ancestors(query, reply) => {
+                let _ = reply.send(reported(Operation::Read, self.ancestors(query)));
+            }
+            ChainMsg::LastAccepted(_)
+            | ChainMsg::Processing(_)
+            | ChainMsg::ProcessingHolds(..)
+            | ChainMsg::CheckClock => {
+                unreachable!("answered on the worker by ChainActor::handle")
+            }
+        }
     }
 }
 

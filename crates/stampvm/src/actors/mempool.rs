@@ -3,6 +3,7 @@
 //! count for the builder, counts every refusal, and hands local payloads it took to gossip.
 
 use crate::actors::gossip::GossipMsg;
+use crate::actors::off_worker;
 use crate::chain::mempool::{Mempool, Origin};
 use crate::chain::view::{BackendError, MempoolStats, ProposeError};
 use crate::chain::{NodeId, Payload};
@@ -47,9 +48,14 @@ pub struct MempoolState {
 
 pub struct MempoolActor;
 
-/// A store failure as the mempool's callers see it.
-fn unavailable(error: StorageError) -> BackendError {
-    BackendError::Internal(error.to_string())
+/// A store read, run off the async workers; a failure as the mempool's callers see it.
+async fn read<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, BackendError> {
+    match off_worker(work).await {
+        Ok(read) => read.map_err(|e| BackendError::Internal(e.to_string())),
+        Err(e) => Err(BackendError::Internal(e.to_string())),
+    }
 }
 
 impl MempoolState {
@@ -63,12 +69,17 @@ impl MempoolState {
         metrics::gauge!(crate::metrics::MEMPOOL_PAYLOADS).set(size as f64);
     }
 
-    /// A local proposal: admitted and gossiped, or refused and counted.
-    fn propose(&mut self, payload: Payload) -> Result<(), ProposeError> {
-        let store = self.args.store.clone();
-        let outcome = self.pool.admit(payload, Origin::Local, || {
-            store.payload_block(&payload).map_err(unavailable)
-        });
+    /// A local proposal: admitted and gossiped, or refused and counted. The store is read (off
+    /// the async workers) only for a payload that passed the rules that need no chain.
+    async fn propose(&mut self, payload: Payload) -> Result<(), ProposeError> {
+        let outcome = match self.pool.check(&payload, Origin::Local) {
+            Err(refusal) => Err(refusal),
+            Ok(()) => {
+                let store = self.args.store.clone();
+                let accepted = read(move || store.payload_block(&payload)).await;
+                self.pool.admit(payload, Origin::Local, || accepted)
+            }
+        };
         count_local(&outcome);
         if outcome.is_ok() {
             self.gossip(vec![payload]);
@@ -78,10 +89,11 @@ impl MempoolState {
 
     /// Many local proposals, in order; the store is read once for all of them, and those taken
     /// go to gossip in one message.
-    fn propose_many(&mut self, payloads: Vec<Payload>) -> Vec<Result<(), ProposeError>> {
+    async fn propose_many(&mut self, payloads: Vec<Payload>) -> Vec<Result<(), ProposeError>> {
         let mut taken = Vec::with_capacity(payloads.len());
         let outcomes = self
             .admit_many(payloads, Origin::Local)
+            .await
             .into_iter()
             .map(|(payload, outcome)| {
                 count_local(&outcome);
@@ -96,17 +108,15 @@ impl MempoolState {
     }
 
     /// [`Mempool::admit_many`] with one batched store read for all of them (a proposeBatch, or
-    /// a peer's gossip message).
-    fn admit_many(
+    /// a peer's gossip message), off the async workers.
+    async fn admit_many(
         &mut self,
         payloads: Vec<Payload>,
         origin: Origin,
     ) -> Vec<(Payload, Result<(), ProposeError>)> {
-        let accepted = self
-            .args
-            .store
-            .payload_blocks(&payloads)
-            .map_err(unavailable);
+        let store = self.args.store.clone();
+        let keys = payloads.clone();
+        let accepted = read(move || store.payload_blocks(&keys)).await;
         self.pool.admit_many(payloads, origin, accepted)
     }
 
@@ -163,17 +173,17 @@ impl Actor for MempoolActor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             MempoolMsg::Propose(payload, reply) => {
-                let _ = reply.send(state.propose(payload));
+                let _ = reply.send(state.propose(payload).await);
             }
             MempoolMsg::ProposeMany(payloads, reply) => {
-                let _ = reply.send(state.propose_many(payloads));
+                let _ = reply.send(state.propose_many(payloads).await);
             }
             MempoolMsg::Holds(payload, reply) => {
                 let _ = reply.send(state.pool.holds(&payload));
             }
             MempoolMsg::FromPeer(peer, payloads) => {
                 let mut taken = 0usize;
-                for (_, outcome) in state.admit_many(payloads, Origin::Peer) {
+                for (_, outcome) in state.admit_many(payloads, Origin::Peer).await {
                     match outcome {
                         Ok(()) => taken += 1,
                         Err(reason) => refused(&reason),

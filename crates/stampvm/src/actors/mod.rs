@@ -31,6 +31,22 @@ use rpcchainvm::node_client::NodeClients;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Runs blocking work (RocksDB reads and writes, fsyncs) on tokio's blocking pool, so it never
+/// holds an async worker that the gRPC servers and the other actors need. An actor awaits it
+/// inside its handler, so its messages still run one at a time, in order.
+pub(crate) async fn off_worker<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, OffWorkerError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| OffWorkerError(e.to_string()))
+}
+
+/// Blocking work that did not return (it panicked, or the runtime is shutting down).
+#[derive(Debug, thiserror::Error)]
+#[error("blocking work did not complete: {0}")]
+pub struct OffWorkerError(String);
+
 /// Timeout for calls that only wait on our own actors (no network behind them).
 pub const BLOCKING_CALL: Option<Duration> = Some(Duration::from_secs(30));
 
