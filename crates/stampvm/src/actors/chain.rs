@@ -5,6 +5,7 @@
 use crate::actors::clock_watch::ClockWatch;
 use crate::actors::mempool::MempoolMsg;
 use crate::actors::off_worker;
+use crate::actors::tasks::Tasks;
 use crate::chain::batched::first_shared;
 use crate::chain::merkle::Tree;
 use crate::chain::view::{BlockStatus, BlockView};
@@ -99,6 +100,8 @@ pub struct ChainArgs {
     pub mempool: ActorRef<MempoolMsg>,
     /// What "local time" is in the verification rules and for blocks built here.
     pub clock: Clock,
+    /// Where the clock check's timer runs (stopped with the VM).
+    pub tasks: Tasks,
 }
 
 /// The actor's state: its [`ChainCore`], lent to the blocking pool for each message that reads
@@ -463,7 +466,8 @@ impl Actor for ChainActor {
         let last_accepted = off_worker(move || store.last_accepted()).await??;
         metrics::gauge!(crate::metrics::LAST_ACCEPTED_HEIGHT).set(last_accepted.1.height as f64);
         publish_memory(&args.store);
-        myself.send_interval(CLOCK_CHECK_EVERY, || ChainMsg::CheckClock);
+        args.tasks
+            .every(CLOCK_CHECK_EVERY, myself, || ChainMsg::CheckClock);
         let mut core = ChainCore {
             format: args.store.format(),
             trees: HashMap::new(),

@@ -5,11 +5,13 @@
 use crate::actors::gossip::GossipMsg;
 use crate::actors::off_worker;
 use crate::chain::mempool::{Mempool, Origin};
+use crate::chain::peer_rate::PeerRates;
 use crate::chain::view::{BackendError, MempoolStats, ProposeError};
 use crate::chain::{NodeId, Payload};
 use crate::storage::{StorageError, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::watch;
 
 pub enum MempoolMsg {
@@ -19,7 +21,8 @@ pub enum MempoolMsg {
     ProposeMany(Vec<Payload>, RpcReplyPort<Vec<Result<(), ProposeError>>>),
     /// Whether a payload is waiting here or in a block being built from here.
     Holds(Payload, RpcReplyPort<bool>),
-    /// Payloads a peer gossiped: best effort, refusals are only counted.
+    /// Payloads a peer gossiped (decoded, untrusted): the peer's rate is charged, then best
+    /// effort, refusals are only counted.
     FromPeer(NodeId, Vec<Payload>),
     /// Up to `max` payloads for a new block, oldest first. They leave the queue now (in flight);
     /// a rejected block brings them back with `Requeue`, an accepted one ends them with
@@ -39,10 +42,13 @@ pub struct MempoolArgs {
     pub gossip: ActorRef<GossipMsg>,
     /// Published pending count: the builder watches it to know when there is work.
     pub pending: watch::Sender<usize>,
+    /// Payloads one peer may gossip to us per second; more are dropped, not obeyed.
+    pub peer_payloads_per_sec: u32,
 }
 
 pub struct MempoolState {
     pool: Mempool,
+    peer_rates: PeerRates,
     args: MempoolArgs,
 }
 
@@ -159,6 +165,7 @@ impl Actor for MempoolActor {
     ) -> Result<Self::State, ActorProcessingErr> {
         let state = MempoolState {
             pool: Mempool::with_capacity(args.capacity),
+            peer_rates: PeerRates::new(args.peer_payloads_per_sec),
             args,
         };
         state.publish();
@@ -181,7 +188,15 @@ impl Actor for MempoolActor {
             MempoolMsg::Holds(payload, reply) => {
                 let _ = reply.send(state.pool.holds(&payload));
             }
-            MempoolMsg::FromPeer(peer, payloads) => {
+            MempoolMsg::FromPeer(peer, mut payloads) => {
+                let allowed = state.peer_rates.allow(peer, payloads.len(), Instant::now());
+                if allowed < payloads.len() {
+                    tracing::debug!(%peer, dropped = payloads.len() - allowed, "peer over its gossip rate");
+                    payloads.truncate(allowed);
+                }
+                if payloads.is_empty() {
+                    return Ok(());
+                }
                 let mut taken = 0usize;
                 for (_, outcome) in state.admit_many(payloads, Origin::Peer).await {
                     match outcome {

@@ -7,6 +7,7 @@ pub mod genesis;
 pub mod gossip;
 pub mod mempool;
 pub mod merkle;
+pub mod peer_rate;
 pub mod proof;
 pub mod verify;
 pub mod view;
