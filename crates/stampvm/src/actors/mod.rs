@@ -22,6 +22,8 @@ pub mod mempool;
 mod node_ports;
 pub mod ports;
 pub mod tasks;
+#[cfg(test)]
+mod tests;
 
 use crate::api::Backend;
 use crate::chain::gossip::decode_gossip;
