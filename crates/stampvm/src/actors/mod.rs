@@ -58,7 +58,7 @@ pub(crate) async fn off_worker<T: Send + 'static>(
 /// Blocking work that did not return (it panicked, or the runtime is shutting down).
 #[derive(Debug, thiserror::Error)]
 #[error("blocking work did not complete: {0}")]
-pub struct OffWorkerError(String);
+pub(crate) struct OffWorkerError(String);
 
 /// Timeout for calls that only wait on our own actors (no network behind them).
 pub const BLOCKING_CALL: Option<Duration> = Some(Duration::from_secs(30));
