@@ -1,15 +1,16 @@
-//! The gossip actor: batches the payloads proposed on this node and sends them to peers through
-//! the node's AppSender; decodes, checks and rate-limits peers' gossip before the mempool sees it.
+//! The gossip actor: batches the payloads the mempool took from this node's API and sends them
+//! to peers through the [`GossipOut`] port (the node's AppSender). Peers' gossip does not pass
+//! here: `VmHandles::gossip_in` decodes it and the mempool rate-limits and admits it, so the
+//! actors form no cycle (gossip <- mempool <- builder, chain).
 
-use crate::actors::mempool::MempoolMsg;
-use crate::chain::gossip::{decode_gossip, encode_gossip, MAX_GOSSIP_PAYLOADS};
-use crate::chain::NodeId;
+use crate::actors::ports::GossipOut;
+use crate::actors::tasks::Tasks;
+use crate::chain::gossip::{encode_gossip, MAX_GOSSIP_PAYLOADS};
+use crate::chain::Payload;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use rpcchainvm::node_client::NodeClients;
-use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
-
-type Payload = [u8; 32];
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::time::Duration;
 
 /// Local payloads waiting to be gossiped, at most. Gossip is best effort (peers also learn
 /// payloads from our blocks): when the node's AppSender cannot keep up with the API, the oldest
@@ -22,37 +23,32 @@ pub enum GossipMsg {
     Outgoing(Vec<Payload>),
     /// Timer: send what has been collected.
     Flush,
-    /// A peer's AppGossip bytes, untrusted.
-    Incoming(NodeId, Vec<u8>),
-    /// Connects the mempool, which is spawned after this actor (it needs our reference).
-    Attach(ActorRef<MempoolMsg>),
 }
 
-pub struct GossipArgs {
-    pub clients: NodeClients,
+pub struct GossipArgs<G> {
+    pub out: G,
     pub batch_size: usize,
     pub flush_every: Duration,
     pub validators: u64,
-    /// Payloads one peer may gossip to us per second; more are dropped, not obeyed.
-    pub peer_payloads_per_sec: u32,
+    /// Where the flush timer runs (stopped with the VM).
+    pub tasks: Tasks,
 }
 
-/// A token bucket per peer: capacity one second's allowance, refilled continuously.
-struct PeerBudget {
-    tokens: f64,
-    updated: Instant,
-}
-
-pub struct GossipState {
-    args: GossipArgs,
+pub struct GossipState<G> {
+    args: GossipArgs<G>,
     outgoing: VecDeque<Payload>,
-    mempool: Option<ActorRef<MempoolMsg>>,
-    budgets: HashMap<NodeId, PeerBudget>,
 }
 
-pub struct GossipActor;
+/// The actor, for gossip sent through `G`.
+pub struct GossipActor<G>(PhantomData<fn() -> G>);
 
-impl GossipState {
+impl<G> Default for GossipActor<G> {
+    fn default() -> Self {
+        GossipActor(PhantomData)
+    }
+}
+
+impl<G: GossipOut> GossipState<G> {
     async fn flush(&mut self) {
         while !self.outgoing.is_empty() {
             let take = self
@@ -62,12 +58,7 @@ impl GossipState {
                 .min(MAX_GOSSIP_PAYLOADS);
             let batch: Vec<Payload> = self.outgoing.drain(..take).collect();
             let msg = encode_gossip(&batch);
-            match self
-                .args
-                .clients
-                .send_gossip(msg, self.args.validators)
-                .await
-            {
+            match self.args.out.send_gossip(msg, self.args.validators).await {
                 Ok(()) => {
                     metrics::counter!(crate::metrics::PAYLOADS_GOSSIPED_OUT_TOTAL)
                         .increment(batch.len() as u64);
@@ -77,40 +68,23 @@ impl GossipState {
             }
         }
     }
-
-    /// Charges `count` payloads to `peer`'s budget; returns how many may pass.
-    fn allow(&mut self, peer: NodeId, count: usize) -> usize {
-        let rate = f64::from(self.args.peer_payloads_per_sec);
-        let now = Instant::now();
-        let budget = self.budgets.entry(peer).or_insert(PeerBudget {
-            tokens: rate,
-            updated: now,
-        });
-        let refill = now.duration_since(budget.updated).as_secs_f64() * rate;
-        budget.tokens = (budget.tokens + refill).min(rate);
-        budget.updated = now;
-        let allowed = (budget.tokens.floor() as usize).min(count);
-        budget.tokens -= allowed as f64;
-        allowed
-    }
 }
 
-impl Actor for GossipActor {
+impl<G: GossipOut> Actor for GossipActor<G> {
     type Msg = GossipMsg;
-    type State = GossipState;
-    type Arguments = GossipArgs;
+    type State = GossipState<G>;
+    type Arguments = GossipArgs<G>;
 
     async fn pre_start(
         &self,
         myself: ActorRef<Self::Msg>,
-        args: GossipArgs,
+        args: GossipArgs<G>,
     ) -> Result<Self::State, ActorProcessingErr> {
-        myself.send_interval(args.flush_every, || GossipMsg::Flush);
+        args.tasks
+            .every(args.flush_every, myself, || GossipMsg::Flush);
         Ok(GossipState {
             args,
             outgoing: VecDeque::new(),
-            mempool: None,
-            budgets: HashMap::new(),
         })
     }
 
@@ -134,20 +108,6 @@ impl Actor for GossipActor {
                 }
             }
             GossipMsg::Flush => state.flush().await,
-            GossipMsg::Incoming(peer, bytes) => match decode_gossip(&bytes) {
-                Ok(mut payloads) => {
-                    let allowed = state.allow(peer, payloads.len());
-                    if allowed < payloads.len() {
-                        tracing::debug!(%peer, dropped = payloads.len() - allowed, "peer over its gossip rate");
-                        payloads.truncate(allowed);
-                    }
-                    if let (Some(mempool), false) = (&state.mempool, payloads.is_empty()) {
-                        let _ = mempool.cast(MempoolMsg::FromPeer(peer, payloads));
-                    }
-                }
-                Err(e) => tracing::debug!(%peer, error = %e, "malformed gossip dropped"),
-            },
-            GossipMsg::Attach(mempool) => state.mempool = Some(mempool),
         }
         Ok(())
     }

@@ -1,15 +1,17 @@
-//! The mempool actor: owns the payloads waiting for a block, in arrival order, with a set for
-//! duplicates and a hard capacity. A full mempool answers "full"; it never drops silently.
-//! Payloads handed to the builder stay known ("in flight") until their block is accepted or
-//! they come back, so a payload is never pending twice.
+//! The mempool actor: owns the VM's [`Mempool`] (the rules, in `chain::mempool`) and serializes
+//! access to it; reads the accepted index from the store for admission, publishes the pending
+//! count for the builder, counts every refusal, and hands local payloads it took to gossip.
 
 use crate::actors::gossip::GossipMsg;
-use crate::api::{MempoolStats, ProposeError};
-use crate::chain::{Id, NodeId, Payload};
+use crate::actors::off_worker;
+use crate::chain::mempool::{Mempool, Origin};
+use crate::chain::peer_rate::PeerRates;
+use crate::chain::view::{BackendError, MempoolStats, ProposeError};
+use crate::chain::{NodeId, Payload};
 use crate::storage::{StorageError, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::watch;
 
 pub enum MempoolMsg {
@@ -19,7 +21,8 @@ pub enum MempoolMsg {
     ProposeMany(Vec<Payload>, RpcReplyPort<Vec<Result<(), ProposeError>>>),
     /// Whether a payload is waiting here or in a block being built from here.
     Holds(Payload, RpcReplyPort<bool>),
-    /// Payloads a peer gossiped: best effort, refusals are only counted.
+    /// Payloads a peer gossiped (decoded, untrusted): the peer's rate is charged, then best
+    /// effort, refusals are only counted.
     FromPeer(NodeId, Vec<Payload>),
     /// Up to `max` payloads for a new block, oldest first. They leave the queue now (in flight);
     /// a rejected block brings them back with `Requeue`, an accepted one ends them with
@@ -39,27 +42,31 @@ pub struct MempoolArgs {
     pub gossip: ActorRef<GossipMsg>,
     /// Published pending count: the builder watches it to know when there is work.
     pub pending: watch::Sender<usize>,
+    /// Payloads one peer may gossip to us per second; more are dropped, not obeyed.
+    pub peer_payloads_per_sec: u32,
 }
 
 pub struct MempoolState {
-    queue: VecDeque<Payload>,
-    /// What `queue` holds, for duplicate checks.
-    members: HashSet<Payload>,
-    /// Taken for a block not yet accepted.
-    in_flight: HashSet<Payload>,
+    pool: Mempool,
+    peer_rates: PeerRates,
     args: MempoolArgs,
 }
 
 pub struct MempoolActor;
 
-/// How full peers' gossip may make the mempool: three quarters of it (at least one payload).
-fn peer_limit(capacity: usize) -> usize {
-    (capacity - capacity / 4).max(1)
+/// A store read, run off the async workers; a failure as the mempool's callers see it.
+async fn read<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, BackendError> {
+    match off_worker(work).await {
+        Ok(read) => read.map_err(|e| BackendError::Internal(e.to_string())),
+        Err(e) => Err(BackendError::Internal(e.to_string())),
+    }
 }
 
 impl MempoolState {
     fn publish(&self) {
-        let size = self.queue.len();
+        let size = self.pool.len();
         self.args.pending.send_if_modified(|current| {
             let changed = *current != size;
             *current = size;
@@ -68,52 +75,17 @@ impl MempoolState {
         metrics::gauge!(crate::metrics::MEMPOOL_PAYLOADS).set(size as f64);
     }
 
-    /// The admission rules shared by local and peer payloads. Peers may fill the mempool only
-    /// up to [`peer_limit`]: the rest is kept for this node's own API, so a peer gossiping
-    /// faster than blocks drain cannot get every local proposal refused.
-    ///
-    /// `accepted_in` says which accepted block holds the payload; it is asked last, only for a
-    /// payload that passed the other rules (a caller with many payloads reads them in one batch).
-    fn admit(
-        &mut self,
-        payload: Payload,
-        from_peer: bool,
-        accepted_in: impl FnOnce() -> Result<Option<Id>, StorageError>,
-    ) -> Result<(), ProposeError> {
-        if self.holds(&payload) {
-            return Err(ProposeError::Duplicate);
-        }
-        let limit = match from_peer {
-            true => peer_limit(self.args.capacity),
-            false => self.args.capacity,
-        };
-        if self.queue.len() >= limit {
-            return Err(ProposeError::MempoolFull {
-                capacity: self.args.capacity,
-            });
-        }
-        match accepted_in() {
-            Ok(Some(block)) => return Err(ProposeError::AlreadyAccepted(block)),
-            Ok(None) => {}
-            Err(e) => {
-                return Err(ProposeError::Backend(crate::api::BackendError::Internal(
-                    e.to_string(),
-                )))
+    /// A local proposal: admitted and gossiped, or refused and counted. The store is read (off
+    /// the async workers) only for a payload that passed the rules that need no chain.
+    async fn propose(&mut self, payload: Payload) -> Result<(), ProposeError> {
+        let outcome = match self.pool.check(&payload, Origin::Local) {
+            Err(refusal) => Err(refusal),
+            Ok(()) => {
+                let store = self.args.store.clone();
+                let accepted = read(move || store.payload_block(&payload)).await;
+                self.pool.admit(payload, Origin::Local, || accepted)
             }
-        }
-        self.members.insert(payload);
-        self.queue.push_back(payload);
-        Ok(())
-    }
-
-    fn holds(&self, payload: &Payload) -> bool {
-        self.members.contains(payload) || self.in_flight.contains(payload)
-    }
-
-    /// A local proposal: admitted and gossiped, or refused and counted.
-    fn propose(&mut self, payload: Payload) -> Result<(), ProposeError> {
-        let store = self.args.store.clone();
-        let outcome = self.admit(payload, false, || store.payload_block(&payload));
+        };
         count_local(&outcome);
         if outcome.is_ok() {
             self.gossip(vec![payload]);
@@ -123,10 +95,11 @@ impl MempoolState {
 
     /// Many local proposals, in order; the store is read once for all of them, and those taken
     /// go to gossip in one message.
-    fn propose_many(&mut self, payloads: Vec<Payload>) -> Vec<Result<(), ProposeError>> {
+    async fn propose_many(&mut self, payloads: Vec<Payload>) -> Vec<Result<(), ProposeError>> {
         let mut taken = Vec::with_capacity(payloads.len());
         let outcomes = self
-            .admit_many(payloads, false)
+            .admit_many(payloads, Origin::Local)
+            .await
             .into_iter()
             .map(|(payload, outcome)| {
                 count_local(&outcome);
@@ -140,25 +113,17 @@ impl MempoolState {
         outcomes
     }
 
-    /// [`MempoolState::admit`] for many payloads in order, with one batched store read for all
-    /// of them (a proposeBatch, or a peer's gossip message).
-    fn admit_many(
+    /// [`Mempool::admit_many`] with one batched store read for all of them (a proposeBatch, or
+    /// a peer's gossip message), off the async workers.
+    async fn admit_many(
         &mut self,
         payloads: Vec<Payload>,
-        from_peer: bool,
+        origin: Origin,
     ) -> Vec<(Payload, Result<(), ProposeError>)> {
-        let accepted = self.args.store.payload_blocks(&payloads);
-        payloads
-            .into_iter()
-            .enumerate()
-            .map(|(i, payload)| {
-                let known = match &accepted {
-                    Ok(blocks) => Ok(blocks[i]),
-                    Err(e) => Err(e.clone()),
-                };
-                (payload, self.admit(payload, from_peer, || known))
-            })
-            .collect()
+        let store = self.args.store.clone();
+        let keys = payloads.clone();
+        let accepted = read(move || store.payload_blocks(&keys)).await;
+        self.pool.admit_many(payloads, origin, accepted)
     }
 
     /// Gossip is best effort: a dead gossip actor must not refuse proposals.
@@ -198,15 +163,9 @@ impl Actor for MempoolActor {
         _myself: ActorRef<Self::Msg>,
         args: MempoolArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
-        // Sized once for a full mempool, so its memory never steps up under load. The set gets
-        // twice the room: a full set that keeps churning (payloads in, payloads out to blocks)
-        // fills its table with tombstones, and hashbrown then rebuilds it in place only while at
-        // most half its capacity is in use; above that it doubles. Seen as a one-time jump of
-        // ~70 MiB, ~2 minutes into a batched load with a 1,000,000-payload mempool.
         let state = MempoolState {
-            queue: VecDeque::with_capacity(args.capacity),
-            members: HashSet::with_capacity(2 * args.capacity),
-            in_flight: HashSet::new(),
+            pool: Mempool::with_capacity(args.capacity),
+            peer_rates: PeerRates::new(args.peer_payloads_per_sec),
             args,
         };
         state.publish();
@@ -221,17 +180,25 @@ impl Actor for MempoolActor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             MempoolMsg::Propose(payload, reply) => {
-                let _ = reply.send(state.propose(payload));
+                let _ = reply.send(state.propose(payload).await);
             }
             MempoolMsg::ProposeMany(payloads, reply) => {
-                let _ = reply.send(state.propose_many(payloads));
+                let _ = reply.send(state.propose_many(payloads).await);
             }
             MempoolMsg::Holds(payload, reply) => {
-                let _ = reply.send(state.holds(&payload));
+                let _ = reply.send(state.pool.holds(&payload));
             }
-            MempoolMsg::FromPeer(peer, payloads) => {
+            MempoolMsg::FromPeer(peer, mut payloads) => {
+                let allowed = state.peer_rates.allow(peer, payloads.len(), Instant::now());
+                if allowed < payloads.len() {
+                    tracing::debug!(%peer, dropped = payloads.len() - allowed, "peer over its gossip rate");
+                    payloads.truncate(allowed);
+                }
+                if payloads.is_empty() {
+                    return Ok(());
+                }
                 let mut taken = 0usize;
-                for (_, outcome) in state.admit_many(payloads, true) {
+                for (_, outcome) in state.admit_many(payloads, Origin::Peer).await {
                     match outcome {
                         Ok(()) => taken += 1,
                         Err(reason) => refused(&reason),
@@ -242,41 +209,12 @@ impl Actor for MempoolActor {
                 tracing::debug!(%peer, taken, "payloads from peer gossip");
             }
             MempoolMsg::Take(max, reply) => {
-                let count = max.min(state.queue.len());
-                let taken: Vec<Payload> = state.queue.drain(..count).collect();
-                for payload in &taken {
-                    state.members.remove(payload);
-                    state.in_flight.insert(*payload);
-                }
-                let _ = reply.send(taken);
+                let _ = reply.send(state.pool.take(max));
             }
-            MempoolMsg::Requeue(payloads) => {
-                // Front of the queue, original order: they waited longest. Capacity may be
-                // exceeded briefly here; these payloads were already admitted once.
-                for payload in payloads.into_iter().rev() {
-                    state.in_flight.remove(&payload);
-                    if state.members.insert(payload) {
-                        state.queue.push_front(payload);
-                    }
-                }
-            }
-            MempoolMsg::Included(payloads) => {
-                let mut removed = 0usize;
-                for payload in &payloads {
-                    state.in_flight.remove(payload);
-                    if state.members.remove(payload) {
-                        removed += 1;
-                    }
-                }
-                if removed > 0 {
-                    state.queue.retain(|p| state.members.contains(p));
-                }
-            }
+            MempoolMsg::Requeue(payloads) => state.pool.requeue(payloads),
+            MempoolMsg::Included(payloads) => state.pool.forget(&payloads),
             MempoolMsg::Stats(reply) => {
-                let _ = reply.send(MempoolStats {
-                    size: state.queue.len(),
-                    capacity: state.args.capacity,
-                });
+                let _ = reply.send(state.pool.stats());
             }
         }
         state.publish();

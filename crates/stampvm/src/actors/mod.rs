@@ -2,9 +2,14 @@
 //! - [`mempool`]: pending payloads, duplicates refused, a hard capacity;
 //! - [`builder`]: when and what to build, and telling the node so;
 //! - [`chain`]: the store, processing blocks, preference, accept and reject;
-//! - [`gossip`]: payloads to and from peers through the node's AppSender.
+//! - [`gossip`]: this node's payloads to peers through the node's AppSender.
 //!
 //! `clock_watch` (the chain actor's) publishes how far the tip's time is ahead of the local clock.
+//!
+//! The actors reach the node only through the traits of [`ports`] (implemented over the node's
+//! clients in `node_ports`). They form no cycle: gossip, then mempool (which hands gossip its
+//! payloads and admits peers' ones), then chain, then builder. Every timer and task they start
+//! runs under one stop signal ([`tasks`]), which [`VmHandles::stop`] fires and awaits.
 //!
 //! [`VmHandles`] spawns them wired together and is what the gRPC and JSON-RPC handlers hold:
 //! handlers decode, send a message, await the reply, encode.
@@ -14,8 +19,15 @@ pub mod chain;
 mod clock_watch;
 pub mod gossip;
 pub mod mempool;
+mod node_ports;
+pub mod ports;
+pub mod tasks;
+#[cfg(test)]
+mod tests;
 
-use crate::api::{Backend, BackendError, BlockView, MempoolStats, ProofLookup, ProposeError};
+use crate::api::Backend;
+use crate::chain::gossip::decode_gossip;
+use crate::chain::view::{BackendError, BlockView, MempoolStats, ProofLookup, ProposeError};
 use crate::chain::{ChainFormat, Id, NodeId, Payload};
 use crate::clock::Clock;
 use crate::config::ChainConfig;
@@ -24,11 +36,29 @@ use builder::{BuilderActor, BuilderArgs, BuilderMsg};
 use chain::{ChainActor, ChainArgs, ChainMsg};
 use gossip::{GossipActor, GossipArgs, GossipMsg};
 use mempool::{MempoolActor, MempoolArgs, MempoolMsg};
+use ports::{BuildNotifier, GossipOut};
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, RpcReplyPort};
-use rpcchainvm::node_client::NodeClients;
+use rpcchainvm::shutdown::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
+use tasks::Tasks;
+
+/// Runs blocking work (RocksDB reads and writes, fsyncs) on tokio's blocking pool, so it never
+/// holds an async worker that the gRPC servers and the other actors need. An actor awaits it
+/// inside its handler, so its messages still run one at a time, in order.
+pub(crate) async fn off_worker<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, OffWorkerError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| OffWorkerError(e.to_string()))
+}
+
+/// Blocking work that did not return (it panicked, or the runtime is shutting down).
+#[derive(Debug, thiserror::Error)]
+#[error("blocking work did not complete: {0}")]
+pub(crate) struct OffWorkerError(String);
 
 /// Timeout for calls that only wait on our own actors (no network behind them).
 pub const BLOCKING_CALL: Option<Duration> = Some(Duration::from_secs(30));
@@ -69,6 +99,10 @@ pub struct VmHandles {
     pub builder: ActorRef<BuilderMsg>,
     pub gossip: ActorRef<GossipMsg>,
     pub store: Arc<Store>,
+    /// The one stop signal, and the tasks the actors started under it.
+    tasks: Tasks,
+    /// Fired once the actors have stopped after the stop signal.
+    stopped: Shutdown,
 }
 
 fn start_error(actor: &'static str) -> impl FnOnce(ractor::SpawnErr) -> ActorStartError {
@@ -78,37 +112,88 @@ fn start_error(actor: &'static str) -> impl FnOnce(ractor::SpawnErr) -> ActorSta
     }
 }
 
+/// How long [`VmHandles::stop`] waits for each actor to finish its current message.
+const STOP_WAIT: Option<Duration> = Some(Duration::from_secs(5));
+
 impl VmHandles {
-    /// Spawns the four actors over an opened store, wired to each other and to the node.
-    pub async fn start(
+    /// Spawns the four actors over an opened store, wired to each other and to the node
+    /// (`node`: the node's clients, `rpcchainvm::node_client::NodeClients`, or any ports).
+    pub async fn start<P: BuildNotifier + GossipOut>(
         store: Arc<Store>,
         config: &ChainConfig,
-        clients: NodeClients,
+        node: P,
     ) -> Result<VmHandles, ActorStartError> {
-        VmHandles::start_with_clock(store, config, clients, Clock::System).await
+        VmHandles::start_with_clock(store, config, node, Clock::System).await
     }
 
     /// [`VmHandles::start`] with the chain reading the time from `clock` (tests play clock
     /// jumps through a [`Clock::Manual`]).
-    pub async fn start_with_clock(
+    pub async fn start_with_clock<P: BuildNotifier + GossipOut>(
         store: Arc<Store>,
         config: &ChainConfig,
-        clients: NodeClients,
+        node: P,
         clock: Clock,
+    ) -> Result<VmHandles, ActorStartError> {
+        VmHandles::start_under(store, config, node, clock, Shutdown::new()).await
+    }
+
+    /// [`VmHandles::start_with_clock`] under the caller's stop signal: when `stop` fires (here,
+    /// through [`VmHandles::stop`], or anywhere else), every timer and task the actors started
+    /// ends and is awaited, then the actors stop, producers first.
+    pub async fn start_under<P: BuildNotifier + GossipOut>(
+        store: Arc<Store>,
+        config: &ChainConfig,
+        node: P,
+        clock: Clock,
+        stop: Shutdown,
+    ) -> Result<VmHandles, ActorStartError> {
+        let tasks = Tasks::new(stop);
+        let mut started = Vec::new();
+        let spawned =
+            VmHandles::spawn(store, config, node, clock, tasks.clone(), &mut started).await;
+        if spawned.is_err() {
+            // What spawned before the failure stops, timers first.
+            tasks.stop_and_join().await;
+            for actor in started.into_iter().rev() {
+                actor.stop(None);
+            }
+        }
+        let handles = spawned?;
+        let (watcher, stopped) = (handles.clone(), handles.stopped.clone());
+        tokio::spawn(async move {
+            watcher.tasks.stop_signal().wait().await;
+            watcher.stop_actors().await;
+            // The store is closed once the last handle goes: this one goes before `stop` returns.
+            drop(watcher);
+            stopped.trigger();
+        });
+        Ok(handles)
+    }
+
+    /// The actors, in dependency order: gossip, mempool, chain, builder; each one spawned is
+    /// added to `started`.
+    async fn spawn<P: BuildNotifier + GossipOut>(
+        store: Arc<Store>,
+        config: &ChainConfig,
+        node: P,
+        clock: Clock,
+        tasks: Tasks,
+        started: &mut Vec<ractor::ActorCell>,
     ) -> Result<VmHandles, ActorStartError> {
         let (gossip, _) = Actor::spawn(
             None,
-            GossipActor,
+            GossipActor::default(),
             GossipArgs {
-                clients: clients.clone(),
+                out: node.clone(),
                 batch_size: config.gossip_batch_size,
                 flush_every: config.gossip_flush(),
                 validators: config.gossip_validators,
-                peer_payloads_per_sec: config.gossip_peer_rate,
+                tasks: tasks.clone(),
             },
         )
         .await
         .map_err(start_error("gossip"))?;
+        started.push(gossip.get_cell());
         let (pending_tx, pending_rx) = tokio::sync::watch::channel(0usize);
         let (mempool, _) = Actor::spawn(
             None,
@@ -118,11 +203,12 @@ impl VmHandles {
                 store: store.clone(),
                 gossip: gossip.clone(),
                 pending: pending_tx,
+                peer_payloads_per_sec: config.gossip_peer_rate,
             },
         )
         .await
         .map_err(start_error("mempool"))?;
-        let _ = gossip.cast(GossipMsg::Attach(mempool.clone()));
+        started.push(mempool.get_cell());
         let (chain, _) = Actor::spawn(
             None,
             ChainActor,
@@ -130,20 +216,23 @@ impl VmHandles {
                 store: store.clone(),
                 mempool: mempool.clone(),
                 clock,
+                tasks: tasks.clone(),
             },
         )
         .await
         .map_err(start_error("chain"))?;
+        started.push(chain.get_cell());
         let (builder, _) = Actor::spawn(
             None,
-            BuilderActor,
+            BuilderActor::default(),
             BuilderArgs {
                 chain: chain.clone(),
                 mempool: mempool.clone(),
                 pending: pending_rx,
-                clients,
+                notifier: node,
                 build_interval: config.build_interval(),
                 max_payloads: store.format().max_payloads(),
+                tasks: tasks.clone(),
             },
         )
         .await
@@ -154,21 +243,42 @@ impl VmHandles {
             builder,
             gossip,
             store,
+            tasks,
+            stopped: Shutdown::new(),
         })
     }
 
-    /// Stops the actors, producers first, and waits for each to finish its current message.
-    pub async fn stop(&self) {
-        let wait = Some(Duration::from_secs(5));
-        let _ = self.builder.stop_and_wait(None, wait).await;
-        let _ = self.gossip.stop_and_wait(None, wait).await;
-        let _ = self.mempool.stop_and_wait(None, wait).await;
-        let _ = self.chain.stop_and_wait(None, wait).await;
+    /// The stop signal every actor and task watches.
+    pub fn stop_signal(&self) -> Shutdown {
+        self.tasks.stop_signal().clone()
     }
 
-    /// Hands a peer's gossip bytes to the gossip actor (fire and forget: never fails the node).
+    /// Fires the stop signal and waits until the actors' tasks have ended and the actors have
+    /// stopped, each after its current message. Idempotent; every caller waits for the end.
+    pub async fn stop(&self) {
+        self.tasks.stop_signal().trigger();
+        self.stopped.wait().await;
+    }
+
+    /// The tasks first (timers, watchers, a build in flight), then the actors, producers first.
+    async fn stop_actors(&self) {
+        self.tasks.stop_and_join().await;
+        let _ = self.builder.stop_and_wait(None, STOP_WAIT).await;
+        let _ = self.gossip.stop_and_wait(None, STOP_WAIT).await;
+        let _ = self.mempool.stop_and_wait(None, STOP_WAIT).await;
+        let _ = self.chain.stop_and_wait(None, STOP_WAIT).await;
+    }
+
+    /// Decodes a peer's gossip bytes and hands the payloads to the mempool, which charges the
+    /// peer's rate and admits them (fire and forget: never fails the node). The bytes are
+    /// untrusted: anything malformed is dropped whole.
     pub fn gossip_in(&self, peer: NodeId, bytes: Vec<u8>) {
-        let _ = self.gossip.cast(GossipMsg::Incoming(peer, bytes));
+        match decode_gossip(&bytes) {
+            Ok(payloads) => {
+                let _ = self.mempool.cast(MempoolMsg::FromPeer(peer, payloads));
+            }
+            Err(e) => tracing::debug!(%peer, error = %e, "malformed gossip dropped"),
+        }
     }
 
     /// The actors that have stopped or are stopping, each with its status (empty while all are

@@ -1,64 +1,13 @@
 //! What the JSON-RPC layer needs from the rest of the VM, as a trait: the actors implement it
-//! (`crate::actors::VmHandles`), so the API layer knows nothing of actors or storage.
+//! (`crate::actors::VmHandles`), so the API layer knows nothing of actors or storage. The types
+//! it speaks in are the chain's ([`crate::chain::view`]), re-exported here for the API's code.
 
-use crate::chain::{Block, ChainFormat, Id, Payload, Proof};
+use crate::chain::{ChainFormat, Id, Payload};
 use std::future::Future;
 
-/// Where a block the VM still holds stands in consensus (rejected blocks are not held).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockStatus {
-    Processing,
-    Accepted,
-}
-
-/// A block with its ID (computed once) and status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockView {
-    pub id: Id,
-    pub block: Block,
-    pub status: BlockStatus,
-}
-
-/// Why a proposed payload was not taken. Each is an answer to the caller, never a silent drop.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProposeError {
-    #[error("mempool full ({capacity} pending payloads)")]
-    MempoolFull { capacity: usize },
-    #[error("payload is already pending in the mempool")]
-    Duplicate,
-    #[error("payload is already in accepted block {0}")]
-    AlreadyAccepted(Id),
-    #[error(transparent)]
-    Backend(#[from] BackendError),
-}
-
-/// The VM could not answer at all (as opposed to answering "no").
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BackendError {
-    #[error("the VM is not initialized")]
-    NotInitialized,
-    #[error("the VM is shutting down")]
-    ShuttingDown,
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-/// What the chain knows of a payload, for `timestampvm.getProof`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProofLookup {
-    /// In an accepted block: here is the proof.
-    Proven(Proof),
-    /// Waiting in the mempool or in a block not yet decided: ask again later.
-    NotYetAccepted,
-    /// Never proposed here (or proposed and refused).
-    Unknown,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MempoolStats {
-    pub size: usize,
-    pub capacity: usize,
-}
+pub use crate::chain::view::{
+    BackendError, BlockStatus, BlockView, MempoolStats, ProofLookup, ProposeError,
+};
 
 /// The chain as the JSON-RPC methods see it.
 pub trait Backend: Clone + Send + Sync + 'static {

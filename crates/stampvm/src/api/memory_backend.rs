@@ -8,8 +8,10 @@
 //! SHA-256("manuscript") (2.2); the batched chain's child carries [`BATCH`], so its proofs have
 //! paths of one and two hashes.
 
-use crate::api::backend::{
-    Backend, BackendError, BlockStatus, BlockView, MempoolStats, ProofLookup, ProposeError,
+use crate::api::backend::Backend;
+use crate::chain::mempool::{Mempool, Origin};
+use crate::chain::view::{
+    BackendError, BlockStatus, BlockView, MempoolStats, ProofLookup, ProposeError,
 };
 use crate::chain::{Block, ChainFormat, Genesis, Id, Payload, Proof};
 use std::collections::HashMap;
@@ -41,8 +43,8 @@ pub struct MemoryBackend {
 struct State {
     blocks: HashMap<Id, BlockView>,
     heights: Vec<Id>,
-    mempool: Vec<Payload>,
-    capacity: usize,
+    /// The real mempool's rules (`chain::mempool`), over this HashMap chain.
+    mempool: Mempool,
     /// When set, proposals and proofs fail as if the VM were shutting down.
     down: bool,
 }
@@ -84,7 +86,7 @@ impl MemoryBackend {
 
     /// The same chain with a mempool of `capacity` payloads.
     pub fn with_capacity(self, capacity: usize) -> MemoryBackend {
-        self.lock().capacity = capacity;
+        self.lock().mempool = Mempool::with_capacity(capacity);
         self
     }
 
@@ -92,8 +94,7 @@ impl MemoryBackend {
         let mut state = State {
             blocks: HashMap::new(),
             heights: Vec::new(),
-            mempool: Vec::new(),
-            capacity: DEFAULT_CAPACITY,
+            mempool: Mempool::with_capacity(DEFAULT_CAPACITY),
             down: false,
         };
         for block in blocks {
@@ -114,7 +115,7 @@ impl MemoryBackend {
 
     /// The pending payloads, oldest first.
     pub fn mempool(&self) -> Vec<Payload> {
-        self.lock().mempool.clone()
+        self.lock().mempool.pending().copied().collect()
     }
 
     /// Makes later proposals and proof lookups fail as if the VM were shutting down (or not).
@@ -142,29 +143,34 @@ impl MemoryBackend {
 impl State {
     /// The accepted block that carries `payload`, lowest first.
     fn accepted_in(&self, payload: &Payload) -> Option<&BlockView> {
-        self.heights
-            .iter()
-            .map(|id| &self.blocks[id])
-            .find(|view| view.block.payloads().contains(payload))
+        accepted_in(&self.blocks, &self.heights, payload)
     }
 
-    /// The real mempool's rules in its order (`actors::mempool`): pending already, then full,
+    /// The real mempool's rules in its order (`chain::mempool`): pending already, then full,
     /// and only then the chain, which the real one reads from disk.
     fn take(&mut self, payload: Payload) -> Result<(), ProposeError> {
-        if self.mempool.contains(&payload) {
-            return Err(ProposeError::Duplicate);
-        }
-        if self.mempool.len() >= self.capacity {
-            return Err(ProposeError::MempoolFull {
-                capacity: self.capacity,
-            });
-        }
-        if let Some(view) = self.accepted_in(&payload) {
-            return Err(ProposeError::AlreadyAccepted(view.id));
-        }
-        self.mempool.push(payload);
-        Ok(())
+        let State {
+            blocks,
+            heights,
+            mempool,
+            ..
+        } = self;
+        mempool.admit(payload, Origin::Local, || {
+            Ok(accepted_in(blocks, heights, &payload).map(|view| view.id))
+        })
     }
+}
+
+/// The accepted block in `heights` that carries `payload`, lowest first.
+fn accepted_in<'a>(
+    blocks: &'a HashMap<Id, BlockView>,
+    heights: &[Id],
+    payload: &Payload,
+) -> Option<&'a BlockView> {
+    heights
+        .iter()
+        .map(|id| &blocks[id])
+        .find(|view| view.block.payloads().contains(payload))
 }
 
 impl Backend for MemoryBackend {
@@ -190,7 +196,7 @@ impl Backend for MemoryBackend {
             let proof = index.and_then(|index| Proof::in_block(&view.block, view.id, index));
             return Ok(ProofLookup::Proven(proof.expect("the block carries it")));
         }
-        Ok(match state.mempool.contains(&payload) {
+        Ok(match state.mempool.holds(&payload) {
             true => ProofLookup::NotYetAccepted,
             false => ProofLookup::Unknown,
         })
@@ -219,10 +225,6 @@ impl Backend for MemoryBackend {
     }
 
     async fn mempool_stats(&self) -> Result<MempoolStats, BackendError> {
-        let state = self.lock();
-        Ok(MempoolStats {
-            size: state.mempool.len(),
-            capacity: state.capacity,
-        })
+        Ok(self.lock().mempool.stats())
     }
 }
