@@ -16,7 +16,7 @@
 //!   the `chain initialized` config is the chain config's own JSON. A second dev refused on the
 //!   same directory says so in a JSON ERROR line. Fails on any other line.
 
-mod common;
+use crate::common;
 
 use common::dev::DevProcess;
 use common::*;

@@ -7,7 +7,7 @@
 //! on a preference that cannot be built on is logged at WARN with its cause and counted. Fails if
 //! a failure passes without a line, if repeats flood the log, or if the counter misses one.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::pb::vm as pb;

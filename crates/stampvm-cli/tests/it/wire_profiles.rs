@@ -4,7 +4,7 @@
 //! on purpose, not taken from the crate, so a wrong field number in the crate cannot hide here.
 //! Each switch is checked on both sides of its boundary (e.g. 28 and 29 for `Handler`).
 
-mod common;
+use crate::common;
 
 use common::*;
 use prost::Message;

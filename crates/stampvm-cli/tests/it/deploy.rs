@@ -34,7 +34,7 @@
 //! bounds or breaks the parent chain; if the bootstrapped node refuses a peer's block, differs
 //! from the peer at any height or in any API answer, or cannot extend the chain.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::pb::vm as pb;

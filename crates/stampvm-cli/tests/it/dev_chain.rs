@@ -26,7 +26,7 @@
 //! - `a_held_chain_store_names_its_holder`: the test holds RocksDB's lock on the chain's store, as
 //!   a leftover plugin would; dev exits non-zero naming the test's pid, not RocksDB's words.
 
-mod common;
+use crate::common;
 
 use common::dev::{children, plugin_with_failing_writes, running, DevProcess, Orphan};
 use common::{payload, payload_hex, post_raw};

@@ -13,7 +13,7 @@
 //! before P arrives, so its oldest payload, and thus its block, is R; R reaches the other nodes
 //! only inside node 3's block. Rejecting that block must put R back in every mempool.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::pb::vm as pb;

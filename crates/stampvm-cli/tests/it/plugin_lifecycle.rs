@@ -2,7 +2,7 @@
 //! binary: the registration-time version probe, then a whole chain lifecycle. Fails if any call
 //! errors, answers out of contract, or the process does not exit after Shutdown.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::pb::vm as pb;

@@ -23,7 +23,7 @@
 //! more payloads in than its rate allows (or the flood was too weak to tell), if an AppGossip call
 //! errs (the node would shut the chain down), or if the plugin is unhealthy afterwards.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::pb::http::http_client::HttpClient;

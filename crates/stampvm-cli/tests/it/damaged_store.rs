@@ -10,7 +10,7 @@
 //! unsynced chain (`rocksdb-sync-writes: false`) whose WAL is damaged resumes at the last intact
 //! accept and logs that lower tip.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::pb::vm as pb;

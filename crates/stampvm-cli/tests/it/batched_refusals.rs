@@ -10,7 +10,7 @@
 //! different last accepted block or processing count), or if a block that obeys the rules (the
 //! bad one, corrected) is then refused. Every test is bounded by [`BOUND`].
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::pb::vm as pb;

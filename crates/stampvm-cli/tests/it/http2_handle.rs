@@ -8,7 +8,7 @@
 //! gateway that sent HTTP/2 through `HandleSimple` fails here even if the answers happen to agree;
 //! a plugin whose `Handle` path differs from `HandleSimple` fails on the first unequal reply.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::header::HeaderMap;

@@ -15,7 +15,7 @@
 //! `scripts/install-foreign-plugin.sh`). Without it the test says SKIPPED on the terminal and
 //! passes: it cannot build a crates.io package itself within a test's time.
 
-mod common;
+use crate::common;
 
 use common::json_rpc;
 use rpcchainvm::pb::{messenger, vm as pb};

@@ -9,7 +9,7 @@
 //! host expects that very number in those cases, so a handshake would succeed and be caught), or
 //! if a hanging parent costs the handshake its 5 s budget.
 
-mod common;
+use crate::common;
 
 use common::dev::{children, running};
 use common::{plugin_binary, run_cli};
@@ -53,7 +53,7 @@ fn fake_node() -> PathBuf {
     let (_, path) = BUILT.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("fake-node");
-        let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fake_node.c");
+        let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/fake_node.c");
         let output = std::process::Command::new("cc")
             .arg("-o")
             .arg(&path)

@@ -18,7 +18,7 @@
 //! builds B = {P1, P2, Q1} and node 3 C = {R1, R2, P1, P2, Q1}. Accepting A and rejecting B and C
 //! leaves {R1, R2, Q1} pending on every node.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::pb::vm as pb;

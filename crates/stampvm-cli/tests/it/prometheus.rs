@@ -14,7 +14,7 @@
 //! (`scripts/ensure-system-deps.sh --for-tests` installs it). Without them these tests fail, they
 //! never skip. Every child process is killed on drop, every wait is bounded, all on loopback.
 
-mod common;
+use crate::common;
 
 use common::dev::DevProcess;
 use common::{collect, node_id, payload, payload_hex, start_node};

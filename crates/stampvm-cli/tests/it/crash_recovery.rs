@@ -7,7 +7,7 @@
 //! cannot grow after a restart, or if the wrong genesis is accepted, crashes the plugin, or leaves
 //! the store locked.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::pb::vm as pb;

@@ -17,7 +17,7 @@
 //! proof of the first into proof.json (retried until a block took it, at most 10 s) and have
 //! `verify-proof --rpc` find it valid (exit 0). Fails on any other banner, or if a line fails.
 
-mod common;
+use crate::common;
 
 use common::dev::DevProcess;
 use common::payload;

@@ -7,7 +7,7 @@
 //! (GetBlock NOT_FOUND, AppGossip), or if the plugin stops serving, turns unhealthy or does not exit
 //! cleanly afterwards. Every test is bounded by [`BOUND`].
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::ids::checksum4;

@@ -18,7 +18,7 @@
 //!
 //! `stampvm dev --protocol N` is checked here too: it plays the chosen node the same way.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::{Client, Version};

@@ -13,7 +13,7 @@
 //!   running chain (its file-size limit goes to 0, as in dev_chain.rs); `/ext/health` must then
 //!   answer 503 with `healthy: false` and the plugin's reason, counting the failures in a row.
 
-mod common;
+use crate::common;
 
 use common::dev::{plugin_with_failing_writes, DevProcess};
 use rpcchainvm::ids::checksum4;

@@ -20,7 +20,7 @@
 //!   port cost it at most its connection cap in descriptors, and are closed by its timeout.
 //!   Fails if descriptors grow with the connection count, or the connections are held.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::http_server::ServerLimits;

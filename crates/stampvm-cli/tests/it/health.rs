@@ -23,7 +23,7 @@
 //! A last test pins down what RocksDB itself does when a memtable flush meets an unwritable
 //! directory, which is what the probe must catch before it happens.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rpcchainvm::pb::vm as pb;

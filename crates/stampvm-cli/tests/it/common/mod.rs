@@ -1,7 +1,7 @@
 //! Shared setup for the integration tests: every test launches the real `stampvm` binary as a
 //! plugin through [`rpcchainvm_host`] (the node's side), over loopback sockets, and talks to its
 //! JSON-RPC API through the host's HTTP gateway exactly as a client of a node would.
-#![allow(dead_code)] // each test binary uses a different part of this module
+#![allow(dead_code)] // tests/crash_under_load.rs uses only a part of this module
 
 pub mod dev;
 

@@ -2,7 +2,7 @@
 //! plugin and a chain as `dev` does, loads it through the HTTP gateway and prints its figures;
 //! the last stdout line (`--json`) parses, and both the API and the engine made progress.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
