@@ -1,4 +1,4 @@
-//! `stampvm dev` as a person uses it (README, src/dev.rs): started on a clean directory it prints
+//! `stampvm dev` as a person uses it (README, src/commands/dev/): started on a clean directory it prints
 //! its JSON-RPC URL, accepts a curl-style proposeBlock, builds and accepts the block by itself,
 //! stops cleanly (exit status 0) on Ctrl-C, and the next start on the same directory resumes at the
 //! same height with the same block. Fails if the banner never comes, the proposal is refused, no

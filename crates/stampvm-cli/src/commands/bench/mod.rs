@@ -1,5 +1,5 @@
 //! `stampvm bench`: load one rpcchainvm plugin through the node's HTTP API and say how it held
-//! up. The chain is started and driven exactly as `stampvm dev` does ([`crate::dev::DevNode`]:
+//! up. The chain is started and driven exactly as `stampvm dev` does ([`super::dev::DevNode`]:
 //! the real handshake, the chosen profile's call order and build trigger, the one-validator
 //! engine); then N clients propose unique payloads over keep-alive loopback HTTP for a fixed
 //! time, and the run reports proposals/s, payloads finalized/s, the engine's block cycle and the
@@ -28,7 +28,8 @@ pub use api::ApiKind;
 pub use cli::BenchArgs;
 pub use stats::Figures;
 
-use crate::dev::{DevError, DevNode, DevOptions, NodeExtras};
+use super::dev::{DevError, DevNode, DevOptions, NodeExtras};
+use anyhow::Context;
 use data_dir::DataDir;
 use rpcchainvm::protocol::{Profile, UnsupportedProtocol};
 use stats::{rate, Spread};
@@ -99,9 +100,18 @@ pub fn init_logging() {
         .try_init();
 }
 
+/// `stampvm bench`: host-side logs at warn, the options from the flags, then the run.
+pub(crate) fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
+    init_logging();
+    let this = std::env::current_exe().context("locating this binary")?;
+    let options = args.into_options(this)?;
+    super::runtime()?.block_on(bench(options))?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// Runs the bench, printing progress and the figures on stdout; bounded by `--duration` plus
 /// [`SETUP_BUDGET`], after which everything is dropped (the plugin is SIGKILLed on drop).
-pub async fn run(options: BenchOptions) -> Result<Figures, BenchError> {
+pub async fn bench(options: BenchOptions) -> Result<Figures, BenchError> {
     let cap = options.duration + SETUP_BUDGET;
     let figures = tokio::time::timeout(cap, measure(&options))
         .await
