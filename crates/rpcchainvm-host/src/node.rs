@@ -70,10 +70,10 @@ enum Plugin {
 
 /// Picks the config to start the chain with again after the plugin refused the first (`None`:
 /// the refusal stands).
-pub type ConfigFallback = Box<dyn FnOnce(&HostError) -> Option<Vec<u8>> + Send>;
+pub type ConfigFallback<'a> = Box<dyn FnOnce(&HostError) -> Option<Vec<u8>> + Send + 'a>;
 
 /// Changes the chain parameters just before the chain starts.
-type ParamsTweak = Box<dyn FnOnce(&mut ChainParams) + Send>;
+type ParamsTweak<'a> = Box<dyn FnOnce(&mut ChainParams) + Send + 'a>;
 
 /// Entry point of the builder: `Node::builder(plugin, chain_data_dir)…start()`.
 #[derive(Debug)]
@@ -82,28 +82,34 @@ pub struct Node;
 impl Node {
     /// A node that launches `plugin` (as the newest node unless [`NodeBuilder::profile`] says
     /// otherwise) and keeps the chain's data in `chain_data_dir`.
-    pub fn builder(plugin: impl Into<PathBuf>, chain_data_dir: impl Into<PathBuf>) -> NodeBuilder {
+    pub fn builder<'a>(
+        plugin: impl Into<PathBuf>,
+        chain_data_dir: impl Into<PathBuf>,
+    ) -> NodeBuilder<'a> {
         NodeBuilder::new(Plugin::Launch(LaunchOptions::new(plugin)), chain_data_dir)
     }
 
     /// A node around a plugin already launched and handshaken (e.g. with its output captured);
     /// it plays that process's profile.
-    pub fn with_process(process: PluginProcess, chain_data_dir: impl Into<PathBuf>) -> NodeBuilder {
+    pub fn with_process<'a>(
+        process: PluginProcess,
+        chain_data_dir: impl Into<PathBuf>,
+    ) -> NodeBuilder<'a> {
         NodeBuilder::new(Plugin::Running(process), chain_data_dir)
     }
 }
 
 /// What a node runs; [`NodeBuilder::start`] starts it. Every part beyond the plugin and its
 /// chain is off unless asked for.
-pub struct NodeBuilder {
+pub struct NodeBuilder<'a> {
     plugin: Plugin,
     chain_data_dir: PathBuf,
     node_id: NodeId,
     genesis: Vec<u8>,
     config: Vec<u8>,
     chain_id: Option<Id>,
-    config_fallback: Option<ConfigFallback>,
-    tweak: Option<ParamsTweak>,
+    config_fallback: Option<ConfigFallback<'a>>,
+    tweak: Option<ParamsTweak<'a>>,
     network: Option<Network>,
     node_database: bool,
     gateway: Option<SocketAddr>,
@@ -112,7 +118,7 @@ pub struct NodeBuilder {
     cycle_times: Option<mpsc::UnboundedSender<Duration>>,
 }
 
-impl std::fmt::Debug for NodeBuilder {
+impl std::fmt::Debug for NodeBuilder<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NodeBuilder")
             .field("plugin", &self.plugin)
@@ -125,8 +131,8 @@ impl std::fmt::Debug for NodeBuilder {
     }
 }
 
-impl NodeBuilder {
-    fn new(plugin: Plugin, chain_data_dir: impl Into<PathBuf>) -> NodeBuilder {
+impl<'a> NodeBuilder<'a> {
+    fn new(plugin: Plugin, chain_data_dir: impl Into<PathBuf>) -> NodeBuilder<'a> {
         NodeBuilder {
             plugin,
             chain_data_dir: chain_data_dir.into(),
@@ -146,7 +152,7 @@ impl NodeBuilder {
     }
 
     /// The node to play (launching only; a running process keeps the profile it was launched for).
-    pub fn profile(mut self, profile: Profile) -> NodeBuilder {
+    pub fn profile(mut self, profile: Profile) -> NodeBuilder<'a> {
         if let Plugin::Launch(options) = &mut self.plugin {
             options.profile = profile;
         }
@@ -154,7 +160,7 @@ impl NodeBuilder {
     }
 
     /// The prefix of the plugin's copied output lines (launching only).
-    pub fn name(mut self, name: impl Into<String>) -> NodeBuilder {
+    pub fn name(mut self, name: impl Into<String>) -> NodeBuilder<'a> {
         if let Plugin::Launch(options) = &mut self.plugin {
             options.name = name.into();
         }
@@ -163,7 +169,7 @@ impl NodeBuilder {
 
     /// An extra variable in the environment of every process launched (not something the node
     /// does: operators set such variables for it, e.g. a plugin's protocol or log format).
-    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> NodeBuilder {
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> NodeBuilder<'a> {
         if let Plugin::Launch(options) = &mut self.plugin {
             options.extra_env.push((key.into(), value.into()));
         }
@@ -171,24 +177,24 @@ impl NodeBuilder {
     }
 
     /// This node's ID (default: twenty 1 bytes).
-    pub fn node_id(mut self, node_id: NodeId) -> NodeBuilder {
+    pub fn node_id(mut self, node_id: NodeId) -> NodeBuilder<'a> {
         self.node_id = node_id;
         self
     }
 
-    pub fn genesis(mut self, genesis: impl Into<Vec<u8>>) -> NodeBuilder {
+    pub fn genesis(mut self, genesis: impl Into<Vec<u8>>) -> NodeBuilder<'a> {
         self.genesis = genesis.into();
         self
     }
 
     /// The chain config, as the node reads it from its config directory.
-    pub fn config(mut self, config: impl Into<Vec<u8>>) -> NodeBuilder {
+    pub fn config(mut self, config: impl Into<Vec<u8>>) -> NodeBuilder<'a> {
         self.config = config.into();
         self
     }
 
     /// The chain's ID (default: [`ChainParams::new`]'s fixed one).
-    pub fn chain_id(mut self, chain_id: Id) -> NodeBuilder {
+    pub fn chain_id(mut self, chain_id: Id) -> NodeBuilder<'a> {
         self.chain_id = Some(chain_id);
         self
     }
@@ -198,8 +204,8 @@ impl NodeBuilder {
     /// the node does: a convenience setting must not keep a local chain from running.
     pub fn config_fallback(
         mut self,
-        fallback: impl FnOnce(&HostError) -> Option<Vec<u8>> + Send + 'static,
-    ) -> NodeBuilder {
+        fallback: impl FnOnce(&HostError) -> Option<Vec<u8>> + Send + 'a,
+    ) -> NodeBuilder<'a> {
         self.config_fallback = Some(Box::new(fallback));
         self
     }
@@ -208,48 +214,48 @@ impl NodeBuilder {
     /// `InitializeRequest`).
     pub fn chain_params(
         mut self,
-        tweak: impl FnOnce(&mut ChainParams) + Send + 'static,
-    ) -> NodeBuilder {
+        tweak: impl FnOnce(&mut ChainParams) + Send + 'a,
+    ) -> NodeBuilder<'a> {
         self.tweak = Some(Box::new(tweak));
         self
     }
 
     /// Joins `network` once the chain runs, exchanging `Connected` with its nodes as peers do.
     /// Without one the node is alone on a network of its own, on it before the chain starts.
-    pub fn network(mut self, network: Network) -> NodeBuilder {
+    pub fn network(mut self, network: Network) -> NodeBuilder<'a> {
         self.network = Some(network);
         self
     }
 
     /// Serves the node's `rpcdb.Database` and names it at Initialize, as a real node always does:
     /// plugins that keep their state in the node's database need it.
-    pub fn node_database(mut self, serve: bool) -> NodeBuilder {
+    pub fn node_database(mut self, serve: bool) -> NodeBuilder<'a> {
         self.node_database = serve;
         self
     }
 
     /// Serves the node's HTTP API on `addr` (port 0: one the OS picks).
-    pub fn gateway(mut self, addr: SocketAddr) -> NodeBuilder {
+    pub fn gateway(mut self, addr: SocketAddr) -> NodeBuilder<'a> {
         self.gateway = Some(addr);
         self
     }
 
     /// The VM's ID, for the gateway: its static API (a process of its own up to 30, launching
     /// only) at `/ext/vm/<vmID>`, and the node's own APIs reporting the chain under it.
-    pub fn vm_id(mut self, vm_id: Id) -> NodeBuilder {
+    pub fn vm_id(mut self, vm_id: Id) -> NodeBuilder<'a> {
         self.vm_id = Some(vm_id);
         self
     }
 
     /// Drives the chain with a [`SoloEngine`] on the profile's build trigger.
-    pub fn engine(mut self, run: bool) -> NodeBuilder {
+    pub fn engine(mut self, run: bool) -> NodeBuilder<'a> {
         self.engine = run;
         self
     }
 
     /// With the engine: also sends it the time of every round that accepted a block
     /// ([`SoloEngine::report_cycles`]).
-    pub fn report_cycles(mut self, cycles: mpsc::UnboundedSender<Duration>) -> NodeBuilder {
+    pub fn report_cycles(mut self, cycles: mpsc::UnboundedSender<Duration>) -> NodeBuilder<'a> {
         self.cycle_times = Some(cycles);
         self
     }
@@ -385,7 +391,7 @@ impl NodeBuilder {
 async fn start_chain(
     client: &VmClient,
     params: &mut ChainParams,
-    fallback: Option<ConfigFallback>,
+    fallback: Option<ConfigFallback<'_>>,
 ) -> Result<ChainStart, HostError> {
     match (client.start_chain(params).await, fallback) {
         (Err(error), Some(fallback)) => {

@@ -9,9 +9,9 @@ use rpcchainvm::pb::vm as pb;
 use rpcchainvm::protocol::Profile;
 use rpcchainvm::shutdown::Shutdown;
 use rpcchainvm_host::gateway::{Gateway, GatewayLimits};
+use rpcchainvm_host::node::{Node, RunningNode};
 use rpcchainvm_host::{
-    ChainParams, ChainStart, LaunchOptions, Network, NodeServices, NodeServicesHandle,
-    PluginProcess, VmClient,
+    ChainParams, ChainStart, LaunchOptions, Network, NodeServicesHandle, PluginProcess, VmClient,
 };
 use serde_json::{json, Value};
 use stampvm::api::data::{format_payload, Encoding};
@@ -148,53 +148,41 @@ pub async fn start_chain_on(
     .await
 }
 
-/// [`start_chain_on`] with `tweak` applied to the chain parameters before the start.
+/// [`start_chain_on`] with `tweak` applied to the chain parameters before the start. The start is
+/// the host's ([`Node::with_process`]): its own NodeServices, StartChain in the node's order,
+/// joining `network`, and an HTTP gateway on an ephemeral loopback port.
 pub async fn start_chain_with(
     process: PluginProcess,
     node: NodeId,
     network: &Network,
     chain_data_dir: &Path,
-    tweak: impl FnOnce(&mut ChainParams),
+    tweak: impl FnOnce(&mut ChainParams) + Send,
 ) -> TestNode {
-    let profile = process.profile();
-    let shutdown = Shutdown::new();
-    let (services_addr, services) =
-        NodeServices::serve_as(profile, node, network.clone(), shutdown.clone())
-            .await
-            .expect("node services bind");
-    let client = process.vm_client().await.expect("dial the plugin");
-    let mut params = ChainParams::new(
-        node,
-        chain_data_dir,
-        GENESIS.to_vec(),
-        services_addr.to_string(),
-    )
-    .with_profile(profile);
-    tweak(&mut params);
-    let started = client.start_chain(&params).await.expect("chain starts");
-    network.join(node, client.clone(), &params.client).await;
-    let gateway = Gateway::bind_as("127.0.0.1:0".parse().unwrap(), node, profile)
+    let running = Node::with_process(process, chain_data_dir)
+        .node_id(node)
+        .genesis(GENESIS)
+        .network(network.clone())
+        .gateway("127.0.0.1:0".parse().unwrap())
+        .chain_params(tweak)
+        .start()
         .await
-        .expect("gateway binds");
-    let handlers = started
-        .handlers
-        .iter()
-        .map(|h| (h.prefix.clone(), h.server_addr.clone()))
-        .collect();
-    gateway
-        .register_chain(params.chain_id, handlers, started.http_handler_addr.clone())
-        .expect("handlers mount");
-    gateway.set_ready(params.chain_id, true);
-    gateway.spawn(shutdown.clone());
-    TestNode {
-        process,
-        client,
-        services,
-        node_id: node,
-        params,
-        started,
-        gateway,
-        shutdown,
+        .expect("node starts");
+    TestNode::from(running)
+}
+
+impl From<RunningNode> for TestNode {
+    fn from(running: RunningNode) -> TestNode {
+        let parts = running.into_parts();
+        TestNode {
+            node_id: parts.params.node_id,
+            process: parts.process,
+            client: parts.client,
+            services: parts.services,
+            params: parts.params,
+            started: parts.started,
+            gateway: parts.gateway.expect("the test node serves HTTP"),
+            shutdown: parts.shutdown,
+        }
     }
 }
 
