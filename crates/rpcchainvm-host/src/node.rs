@@ -70,7 +70,7 @@ enum Plugin {
 
 /// Picks the config to start the chain with again after the plugin refused the first (`None`:
 /// the refusal stands).
-pub type ConfigFallback<'a> = Box<dyn FnOnce(&HostError) -> Option<Vec<u8>> + Send + 'a>;
+type ConfigFallback<'a> = Box<dyn FnOnce(&HostError) -> Option<Vec<u8>> + Send + 'a>;
 
 /// Changes the chain parameters just before the chain starts.
 type ParamsTweak<'a> = Box<dyn FnOnce(&mut ChainParams) + Send + 'a>;
@@ -486,14 +486,6 @@ impl RunningNode {
 
     pub fn vm_id(&self) -> Option<Id> {
         self.parts.vm_id
-    }
-
-    pub fn database(&self) -> Option<&NodeDatabaseHandle> {
-        self.parts.database.as_ref()
-    }
-
-    pub fn shutdown(&self) -> &Shutdown {
-        &self.parts.shutdown
     }
 
     /// The engine's failure once it stopped the chain (after a failed BlockAccept, as the node
