@@ -5,7 +5,7 @@
 # the rustfmt and clippy components (rustup) when missing.
 #
 # --for-tests: also what the tests run besides the build: Debian's `prometheus` package, for
-# /usr/bin/prometheus and /usr/bin/promtool (tests/prometheus.rs scrapes the plugin with them).
+# /usr/bin/prometheus and /usr/bin/promtool (tests/it/prometheus.rs scrapes the plugin with them).
 set -euo pipefail
 
 for_tests=false

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the plugin that is not ours which tests/foreign_plugin.rs drives: timestampvm 0.0.18
+# Installs the plugin that is not ours which tests/it/foreign_plugin.rs drives: timestampvm 0.0.18
 # from crates.io (Rust, avalanche-types 0.1.3, RPCChainVM protocol 28), into target/foreign/bin.
 # Does nothing when it is already there. It builds in its own target directory
 # (target/foreign-build) so the project's build is not disturbed; the first install takes a few
@@ -27,7 +27,7 @@ else
     {
         echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
         echo "!! WARNING: cargo install timestampvm $version failed (exit $status)."
-        echo "!! tests/foreign_plugin.rs will be SKIPPED: the host is not tested against a"
+        echo "!! tests/it/foreign_plugin.rs will be SKIPPED: the host is not tested against a"
         echo "!! plugin that is not ours. Fix the install (network? toolchain?) and rerun"
         echo "!! scripts/install-foreign-plugin.sh, or set STAMPVM_FOREIGN_PLUGIN=<binary>."
         echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"

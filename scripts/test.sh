@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-system-deps.sh --for-tests
-# The plugin that is not ours, for tests/foreign_plugin.rs (a no-op once installed).
+# The plugin that is not ours, for tests/it/foreign_plugin.rs (a no-op once installed).
 scripts/install-foreign-plugin.sh
 
 echo "== cargo fmt --check" >&2

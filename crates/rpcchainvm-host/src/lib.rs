@@ -51,6 +51,7 @@ pub mod gateway;
 mod go_http;
 pub mod http_callbacks;
 mod network;
+pub mod node;
 pub mod node_api;
 pub mod node_services;
 mod notify_slot;

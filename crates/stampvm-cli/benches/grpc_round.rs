@@ -28,11 +28,9 @@
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use rpcchainvm::pb::vm as pb;
-use rpcchainvm::shutdown::Shutdown;
-use rpcchainvm_host::gateway::Gateway;
-use rpcchainvm_host::{
-    ChainParams, LaunchOptions, Network, NodeServices, NodeServicesHandle, PluginProcess, VmClient,
-};
+use rpcchainvm::protocol::Profile;
+use rpcchainvm_host::node::{Node, RunningNode};
+use rpcchainvm_host::{Network, VmClient};
 use serde_json::{json, Value};
 use stampvm::api::data::{format_payload, Encoding};
 use stampvm::chain::{Id, NodeId};
@@ -55,15 +53,9 @@ struct Sample {
 
 type Samples = Mutex<Vec<Sample>>;
 
-/// One node with one chain on one plugin process, as the tests' `TestNode`.
+/// One node with one chain on one plugin process, started by the host's [`Node`] builder.
 struct BenchNode {
-    process: PluginProcess,
-    client: VmClient,
-    // Serves AppSender for the plugin until `shutdown`.
-    _services: NodeServicesHandle,
-    // Serves the JSON-RPC route until `shutdown`.
-    _gateway: Gateway,
-    shutdown: Shutdown,
+    node: RunningNode,
     rpc_url: String,
     http: reqwest::Client,
     dir: tempfile::TempDir,
@@ -75,77 +67,45 @@ impl BenchNode {
             .prefix("stampvm-bench-grpc-")
             .tempdir()
             .expect("temp dir");
-        let mut options = LaunchOptions::new(env!("CARGO_BIN_EXE_stampvm"));
-        options.name = format!("bench sync={sync_writes}");
-        // Name the protocol as an operator does. Without it the plugin learns the node's number
-        // by running its parent with `--version`: this bench binary, which would launch a plugin
-        // that probes its parent in turn, without end (`main` refuses `--version` as well).
-        options.extra_env.push((
-            "GRPC_STAMPVM_PROTOCOL".into(),
-            options.profile.announced().to_string().into(),
-        ));
-        let process = PluginProcess::launch(options)
+        let profile = Profile::latest();
+        let config = json!({"log-level": "warn", "rocksdb-sync-writes": sync_writes});
+        let node = Node::builder(env!("CARGO_BIN_EXE_stampvm"), dir.path().join("chain"))
+            .name(format!("bench sync={sync_writes}"))
+            .profile(profile)
+            // Name the protocol as an operator does. Without it the plugin learns the node's
+            // number by running its parent with `--version`: this bench binary, which would
+            // launch a plugin that probes its parent in turn, without end (`main` refuses
+            // `--version` as well).
+            .env("GRPC_STAMPVM_PROTOCOL", profile.announced().to_string())
+            .node_id(NodeId([1; 20]))
+            .genesis(b"stampvm bench".to_vec())
+            .config(config.to_string())
+            .network(Network::new())
+            .gateway("127.0.0.1:0".parse().unwrap())
+            .start()
             .await
-            .expect("plugin launches and handshakes");
-        let profile = process.profile();
-        let node = NodeId([1; 20]);
-        let network = Network::new();
-        let shutdown = Shutdown::new();
-        let (services_addr, services) =
-            NodeServices::serve_as(profile, node, network.clone(), shutdown.clone())
-                .await
-                .expect("node services bind");
-        let client = process.vm_client().await.expect("dial the plugin");
-        let mut params = ChainParams::new(
-            node,
-            dir.path().join("chain"),
-            b"stampvm bench".to_vec(),
-            services_addr.to_string(),
-        )
-        .with_profile(profile);
-        params.config_bytes = json!({"log-level": "warn", "rocksdb-sync-writes": sync_writes})
-            .to_string()
-            .into();
-        let started = client.start_chain(&params).await.expect("chain starts");
-        network.join(node, client.clone(), &params.client).await;
-        let gateway = Gateway::bind_as("127.0.0.1:0".parse().unwrap(), node, profile)
-            .await
-            .expect("gateway binds");
-        let handlers = started
-            .handlers
-            .iter()
-            .map(|h| (h.prefix.clone(), h.server_addr.clone()))
-            .collect();
-        gateway
-            .register_chain(params.chain_id, handlers, started.http_handler_addr.clone())
-            .expect("handlers mount");
-        gateway.set_ready(params.chain_id, true);
-        gateway.spawn(shutdown.clone());
+            .expect("plugin launches, handshakes and starts the chain");
         let rpc_url = format!(
             "http://{}/ext/bc/{}/rpc",
-            gateway.local_addr(),
-            params.chain_id
+            node.http_addr().expect("the gateway serves"),
+            node.chain_id()
         );
         BenchNode {
-            process,
-            client,
-            _services: services,
-            _gateway: gateway,
-            shutdown,
+            node,
             rpc_url,
             http: reqwest::Client::new(),
             dir,
         }
     }
 
+    /// The node's client of the plugin's `vm.VM` service.
+    fn client(&self) -> &VmClient {
+        self.node.client()
+    }
+
     /// The node's stop (Shutdown, SIGTERM, SIGKILL after 5 s), then the data directory goes.
     async fn stop(self) {
-        self.shutdown.trigger();
-        let status = self
-            .process
-            .stop(&self.client, Duration::from_secs(5))
-            .await
-            .expect("plugin stops");
+        let status = self.node.stop().await.expect("plugin stops");
         assert!(status.success(), "plugin exited with {status}");
         self.dir.close().expect("temp dir removed");
     }
@@ -173,33 +133,33 @@ impl BenchNode {
     /// WaitForEvent → BuildBlock → BlockVerify → SetPreference → BlockAccept; returns the block
     /// cycle, BuildBlock sent to BlockAccept answered (what `stampvm bench` calls the cycle).
     async fn round(&self) -> Duration {
-        let event = tokio::time::timeout(Duration::from_secs(10), self.client.wait_for_event())
+        let event = tokio::time::timeout(Duration::from_secs(10), self.client().wait_for_event())
             .await
             .expect("WaitForEvent answered within 10 s")
             .expect("WaitForEvent");
         assert_eq!(event.message, pb::Message::BuildBlock as i32);
         let cycle = Instant::now();
         let built = self
-            .client
+            .client()
             .build_block(pb::BuildBlockRequest {
                 p_chain_height: Some(0),
             })
             .await
             .expect("BuildBlock");
-        self.client
+        self.client()
             .block_verify(pb::BlockVerifyRequest {
                 bytes: built.bytes,
                 p_chain_height: None,
             })
             .await
             .expect("BlockVerify");
-        self.client
+        self.client()
             .set_preference(pb::SetPreferenceRequest {
                 id: built.id.clone(),
             })
             .await
             .expect("SetPreference");
-        self.client
+        self.client()
             .block_accept(pb::BlockAcceptRequest { id: built.id })
             .await
             .expect("BlockAccept");
@@ -210,7 +170,7 @@ impl BenchNode {
     /// histogram through `Gather`): what the cycle spends inside the plugin, the rest being the
     /// transport both ways and the host.
     async fn plugin_side(&self, name: &str) {
-        let gathered = self.client.gather().await.expect("Gather");
+        let gathered = self.client().gather().await.expect("Gather");
         for method in ["BuildBlock", "BlockVerify", "SetPreference", "BlockAccept"] {
             let histogram = find_series(
                 &gathered.metric_families,
@@ -236,7 +196,7 @@ impl BenchNode {
         let mut times = Vec::with_capacity(calls);
         for _ in 0..calls {
             let started = Instant::now();
-            self.client.version().await.expect("Version");
+            self.client().version().await.expect("Version");
             times.push(started.elapsed());
         }
         times

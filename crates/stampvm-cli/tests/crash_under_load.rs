@@ -49,6 +49,8 @@
 //!
 //! Loopback only; every step is bounded and the whole run has a hard timeout.
 
+/// The integration tests' shared setup (`tests/it/common`), this target using a part of it.
+#[path = "it/common/mod.rs"]
 mod common;
 
 use common::*;
