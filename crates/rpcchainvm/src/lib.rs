@@ -21,14 +21,26 @@
 //! - [`http_server`]: HTTP serving with connection limits and timeouts.
 //! - [`utc`]: times as RFC 3339 UTC text, without a date crate.
 
+pub mod block;
 pub mod handshake;
+pub mod http;
 pub mod http_server;
 pub mod ids;
 pub mod node_client;
+pub mod observe;
 pub mod pb;
 pub mod profile_choice;
 pub mod protocol;
+pub mod serve;
+mod service;
 pub mod shutdown;
+pub mod tasks;
 pub mod transport;
 pub mod utc;
+pub mod vm;
 pub mod wire;
+
+pub use block::{AncestorsLimits, BlockInfo, BlockStatus, Timestamp};
+pub use http::{HttpHandler, SharedHandler};
+pub use serve::{serve, ServeError, ServeOptions};
+pub use vm::{InitParams, Vm, VmError};
