@@ -17,7 +17,7 @@
 
 use crate::handshake::{self, HandshakeError};
 use crate::observe::CallObserver;
-use crate::protocol::Profile;
+use crate::protocol::{HostFlavour, Profile};
 use crate::service::{Lifecycle, VmService};
 use crate::shutdown::Shutdown;
 use crate::tasks::TaskTracker;
@@ -102,6 +102,19 @@ pub async fn serve<V: Vm>(vm: V, options: ServeOptions) -> Result<(), ServeError
     }
     tracing::info!("plugin exiting");
     Ok(())
+}
+
+/// The node's runtime address and which node set it, when a node launched this process (the
+/// engine-address variable of AvalancheGo or luxd is set and not empty).
+pub fn engine_address() -> Option<(String, HostFlavour)> {
+    [HostFlavour::AvalancheGo, HostFlavour::Luxd]
+        .into_iter()
+        .find_map(|flavour| {
+            std::env::var(flavour.engine_addr_var())
+                .ok()
+                .filter(|addr| !addr.is_empty())
+                .map(|addr| (addr, flavour))
+        })
 }
 
 /// Waits for every tracked task; names the ones that did not stop in time.
