@@ -1,5 +1,5 @@
 //! HTTP as a VM's handlers see it: a request with its whole body, a reply, and the
-//! [`HttpHandler`] trait. [`crate::service::http`] carries these over the node's `http.HTTP`
+//! [`HttpHandler`] trait. The SDK's `http.HTTP` service carries these over the node's `http.HTTP`
 //! RPCs, whichever profile; no protobuf type appears here.
 
 use std::future::Future;

@@ -1,5 +1,5 @@
 //! The [`Vm`] trait: what a virtual machine written with this crate implements, in its own terms.
-//! [`crate::service`] turns any `impl Vm` into the node's `vm.VM` gRPC service for the chosen
+//! The SDK's service (`service`, private) turns any `impl Vm` into the node's `vm.VM` gRPC service for the chosen
 //! [`crate::protocol::Profile`]; no protobuf type appears here (the Prometheus metric families of
 //! [`Vm::gather`] excepted: Prometheus defines its data model as that protobuf).
 //!

@@ -1,4 +1,4 @@
-//! Plugin mode: stampvm served to the node by the SDK's serve loop ([`rpcchainvm::serve`]:
+//! Plugin mode: stampvm served to the node by the SDK's serve loop ([`rpcchainvm::serve()`]:
 //! handshake, serving, signals, parent watch, one shutdown tree), with its gRPC calls counted
 //! in stampvm's metrics.
 
