@@ -3,7 +3,7 @@
 //! call is answered by messaging the actors, or by reading the store where blocks are already
 //! accepted (immutable). The SDK carries it all over gRPC in the node's profile.
 
-mod blocks;
+pub mod blocks;
 pub mod health;
 mod http_handler;
 mod running;

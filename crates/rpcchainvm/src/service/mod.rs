@@ -8,14 +8,19 @@ pub(crate) mod http;
 mod vm_rpc;
 
 use crate::block::BlockInfo;
+use crate::http::SharedHandler;
+use crate::ids::Id;
+use crate::node_client::NodeClients;
 use crate::observe::{observed, Observed, SharedObserver};
 use crate::pb::vm;
 use crate::protocol::Profile;
 use crate::shutdown::Shutdown;
 use crate::tasks::TaskTracker;
 use crate::transport;
+use crate::vm::{EngineState, InitParams};
 use crate::vm::{Vm, VmError};
 use handlers::HandlerServers;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tonic::Status;
@@ -156,6 +161,98 @@ impl<V: Vm> VmService<V> {
         self.vm().shutdown().await;
         self.inner.running.store(false, Ordering::SeqCst);
         self.inner.lifecycle.stop.trigger();
+    }
+}
+
+impl<V: Vm> VmService<V> {
+    /// The node's Initialize in SDK types; IDs the chain cannot run without are checked here.
+    pub(super) fn init_params(&self, request: vm::InitializeRequest) -> Result<InitParams, Status> {
+        let profile = self.profile();
+        let node = NodeClients::connect_lazy(&request.server_addr, profile)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        Ok(InitParams {
+            profile,
+            network_id: request.network_id,
+            subnet_id: Id::from_slice(&request.subnet_id),
+            chain_id: convert::id(&request.chain_id, "chain id")?,
+            node_id: convert::node_id(&request.node_id)?,
+            x_chain_id: Id::from_slice(&request.x_chain_id),
+            c_chain_id: Id::from_slice(&request.c_chain_id),
+            avax_asset_id: Id::from_slice(&request.avax_asset_id),
+            db_server_addr: request.db_server_addr(profile.db_server_layout()),
+            public_key: request.public_key,
+            chain_data_dir: PathBuf::from(request.chain_data_dir),
+            genesis_bytes: request.genesis_bytes,
+            upgrade_bytes: request.upgrade_bytes,
+            config_bytes: request.config_bytes,
+            node,
+        })
+    }
+
+    /// The status the node is told for a block, where its profile requires one (up to 35).
+    pub(super) fn status_if_sent(&self, block: &BlockInfo) -> vm::Status {
+        match self.profile().sends_block_status() {
+            true => convert::status(block.status),
+            false => vm::Status::Unspecified,
+        }
+    }
+
+    pub(super) async fn parse_one(&self, bytes: &[u8]) -> Result<vm::ParseBlockResponse, Status> {
+        let block = self.vm().parse_block(bytes).await.map_err(failed)?;
+        let status = match self.profile().sends_block_status() {
+            true => convert::status(
+                self.vm()
+                    .parsed_block_status(&block)
+                    .await
+                    .map_err(failed)?,
+            ),
+            false => vm::Status::Unspecified,
+        };
+        Ok(convert::parse_response(&block, status))
+    }
+
+    /// The `vm.Handler` list for `handlers`, each served by its handler's server.
+    pub(super) async fn handler_list(
+        &self,
+        handlers: Vec<(String, SharedHandler)>,
+        servers: &HandlerServers,
+        what: &str,
+    ) -> Result<Vec<vm::Handler>, Status> {
+        let layout = self.profile().handler_layout();
+        let mut list = Vec::with_capacity(handlers.len());
+        for (prefix, handler) in handlers {
+            let addr = servers
+                .addr_of(&handler)
+                .await
+                .map_err(|e| Status::internal(format!("starting the {what}: {e}")))?;
+            list.push(vm::Handler::new(layout, &prefix, &addr.to_string()));
+        }
+        Ok(list)
+    }
+
+    /// The header-routed handler's server address (`""` when the VM has none).
+    pub(super) async fn http_handler_addr(&self) -> Result<String, Status> {
+        match self.vm().http_handler().await.map_err(failed)? {
+            None => Ok(String::new()),
+            Some(handler) => {
+                let addr = self
+                    .inner
+                    .chain_servers
+                    .addr_of(&handler)
+                    .await
+                    .map_err(|e| Status::internal(format!("starting the HTTP server: {e}")))?;
+                Ok(addr.to_string())
+            }
+        }
+    }
+}
+
+pub(super) fn engine_state(state: i32) -> EngineState {
+    match vm::State::try_from(state) {
+        Ok(vm::State::StateSyncing) => EngineState::StateSyncing,
+        Ok(vm::State::Bootstrapping) => EngineState::Bootstrapping,
+        Ok(vm::State::NormalOp) => EngineState::NormalOp,
+        _ => EngineState::Other(state),
     }
 }
 

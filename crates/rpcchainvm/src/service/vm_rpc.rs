@@ -2,15 +2,12 @@
 //! the reply (or the error status) the way that profile's node reads it.
 
 use super::convert;
-use super::{failed, VmService};
-use crate::block::{AncestorsLimits, BlockInfo, Timestamp};
-use crate::http::SharedHandler;
+use super::{engine_state, failed, VmService};
+use crate::block::{AncestorsLimits, Timestamp};
 use crate::ids::{Id, NodeId};
-use crate::node_client::NodeClients;
 use crate::pb::vm::{self, vm_server};
 use crate::protocol::{ExtraHandlerRpc, PeerVersionLayout};
-use crate::vm::{AppRequest, EngineState, Event, InitParams, PeerVersion, Vm};
-use std::path::PathBuf;
+use crate::vm::{AppRequest, Event, PeerVersion, Vm};
 use std::time::Duration;
 use tonic::{Request, Response, Status};
 
@@ -18,98 +15,6 @@ type Reply<T> = Result<Response<T>, Status>;
 
 fn ok<T>(value: T) -> Reply<T> {
     Ok(Response::new(value))
-}
-
-impl<V: Vm> VmService<V> {
-    /// The node's Initialize in SDK types; IDs the chain cannot run without are checked here.
-    fn init_params(&self, request: vm::InitializeRequest) -> Result<InitParams, Status> {
-        let profile = self.profile();
-        let node = NodeClients::connect_lazy(&request.server_addr, profile)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        Ok(InitParams {
-            profile,
-            network_id: request.network_id,
-            subnet_id: Id::from_slice(&request.subnet_id),
-            chain_id: convert::id(&request.chain_id, "chain id")?,
-            node_id: convert::node_id(&request.node_id)?,
-            x_chain_id: Id::from_slice(&request.x_chain_id),
-            c_chain_id: Id::from_slice(&request.c_chain_id),
-            avax_asset_id: Id::from_slice(&request.avax_asset_id),
-            db_server_addr: request.db_server_addr(profile.db_server_layout()),
-            public_key: request.public_key,
-            chain_data_dir: PathBuf::from(request.chain_data_dir),
-            genesis_bytes: request.genesis_bytes,
-            upgrade_bytes: request.upgrade_bytes,
-            config_bytes: request.config_bytes,
-            node,
-        })
-    }
-
-    /// The status the node is told for a block, where its profile requires one (up to 35).
-    fn status_if_sent(&self, block: &BlockInfo) -> vm::Status {
-        match self.profile().sends_block_status() {
-            true => convert::status(block.status),
-            false => vm::Status::Unspecified,
-        }
-    }
-
-    async fn parse_one(&self, bytes: &[u8]) -> Result<vm::ParseBlockResponse, Status> {
-        let block = self.vm().parse_block(bytes).await.map_err(failed)?;
-        let status = match self.profile().sends_block_status() {
-            true => convert::status(
-                self.vm()
-                    .parsed_block_status(&block)
-                    .await
-                    .map_err(failed)?,
-            ),
-            false => vm::Status::Unspecified,
-        };
-        Ok(convert::parse_response(&block, status))
-    }
-
-    /// The `vm.Handler` list for `handlers`, each served by its handler's server.
-    async fn handler_list(
-        &self,
-        handlers: Vec<(String, SharedHandler)>,
-        servers: &super::HandlerServers,
-        what: &str,
-    ) -> Result<Vec<vm::Handler>, Status> {
-        let layout = self.profile().handler_layout();
-        let mut list = Vec::with_capacity(handlers.len());
-        for (prefix, handler) in handlers {
-            let addr = servers
-                .addr_of(&handler)
-                .await
-                .map_err(|e| Status::internal(format!("starting the {what}: {e}")))?;
-            list.push(vm::Handler::new(layout, &prefix, &addr.to_string()));
-        }
-        Ok(list)
-    }
-
-    /// The header-routed handler's server address (`""` when the VM has none).
-    async fn http_handler_addr(&self) -> Result<String, Status> {
-        match self.vm().http_handler().await.map_err(failed)? {
-            None => Ok(String::new()),
-            Some(handler) => {
-                let addr = self
-                    .inner
-                    .chain_servers
-                    .addr_of(&handler)
-                    .await
-                    .map_err(|e| Status::internal(format!("starting the HTTP server: {e}")))?;
-                Ok(addr.to_string())
-            }
-        }
-    }
-}
-
-fn engine_state(state: i32) -> EngineState {
-    match vm::State::try_from(state) {
-        Ok(vm::State::StateSyncing) => EngineState::StateSyncing,
-        Ok(vm::State::Bootstrapping) => EngineState::Bootstrapping,
-        Ok(vm::State::NormalOp) => EngineState::NormalOp,
-        _ => EngineState::Other(state),
-    }
 }
 
 #[tonic::async_trait]

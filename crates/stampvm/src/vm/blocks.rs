@@ -7,7 +7,7 @@ use rpcchainvm::{BlockInfo, BlockStatus, Timestamp, VmError};
 
 /// Decodes block bytes of the chain's format; a parse failure, or a time no protobuf Timestamp
 /// carries, is the node's invalid input (it treats the bytes as invalid).
-pub(crate) fn decode(bytes: &[u8], format: ChainFormat) -> Result<Block, VmError> {
+pub fn decode(bytes: &[u8], format: ChainFormat) -> Result<Block, VmError> {
     let block = Block::decode(bytes, format).map_err(|e| VmError::Invalid(e.to_string()))?;
     Timestamp::from_unix(block.timestamp)?;
     Ok(block)
@@ -15,7 +15,7 @@ pub(crate) fn decode(bytes: &[u8], format: ChainFormat) -> Result<Block, VmError
 
 /// A decoded block as ParseBlock answers it: no bytes (the node has them), status processing
 /// until [`crate::vm::StampVm`]'s `parsed_block_status` says otherwise.
-pub(crate) fn parsed(block: &Block) -> Result<BlockInfo, VmError> {
+pub fn parsed(block: &Block) -> Result<BlockInfo, VmError> {
     Ok(BlockInfo {
         id: block.id(),
         parent: block.parent,
@@ -27,7 +27,7 @@ pub(crate) fn parsed(block: &Block) -> Result<BlockInfo, VmError> {
 }
 
 /// A block the chain holds (`BlockView` never holds rejected ones), with its bytes.
-pub(crate) fn held(view: &BlockView) -> Result<BlockInfo, VmError> {
+pub fn held(view: &BlockView) -> Result<BlockInfo, VmError> {
     Ok(BlockInfo {
         id: view.id,
         parent: view.block.parent,
