@@ -222,16 +222,24 @@ pub trait Vm: Send + Sync + 'static {
     /// (the future is dropped) when it stops waiting, so it must be cancel-safe.
     fn wait_for_event(&self) -> impl Future<Output = Result<Event, VmError>> + Send;
 
+    /// A peer connected (the node itself among them). The default logs it at debug.
     fn connected(
         &self,
-        _node: NodeId,
-        _version: PeerVersion,
+        node: NodeId,
+        version: PeerVersion,
     ) -> impl Future<Output = Result<(), VmError>> + Send {
-        async { Ok(()) }
+        async move {
+            tracing::debug!(%node, version = %version.0, "peer connected");
+            Ok(())
+        }
     }
 
-    fn disconnected(&self, _node: NodeId) -> impl Future<Output = Result<(), VmError>> + Send {
-        async { Ok(()) }
+    /// The default logs it at debug.
+    fn disconnected(&self, node: NodeId) -> impl Future<Output = Result<(), VmError>> + Send {
+        async move {
+            tracing::debug!(%node, "peer disconnected");
+            Ok(())
+        }
     }
 
     /// A peer's gossip. Never fails: an error status would make the node stop the chain, so the

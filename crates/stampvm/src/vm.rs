@@ -17,7 +17,7 @@ use crate::failures::{self, Cause, Operation};
 use crate::metrics::Metrics;
 use http_handler::JsonRpcHandler;
 use rpcchainvm::ids::{Id, NodeId};
-use rpcchainvm::vm::{EngineState, Event, MetricFamily};
+use rpcchainvm::vm::{EngineState, Event, MetricFamily, PeerVersion};
 use rpcchainvm::{
     AncestorsLimits, BlockInfo, BlockStatus, InitParams, SharedHandler, Timestamp, Vm, VmError,
 };
@@ -236,6 +236,17 @@ impl Vm for StampVm {
             .await
             .map_err(unavailable)?;
         Ok(Event::BuildBlock)
+    }
+
+    // Logged here rather than by the SDK's defaults, so the events are stampvm's.
+    async fn connected(&self, node: NodeId, version: PeerVersion) -> Result<(), VmError> {
+        tracing::debug!(%node, version = %version.0, "peer connected");
+        Ok(())
+    }
+
+    async fn disconnected(&self, node: NodeId) -> Result<(), VmError> {
+        tracing::debug!(%node, "peer disconnected");
+        Ok(())
     }
 
     async fn app_gossip(&self, from: NodeId, msg: Vec<u8>) {

@@ -166,7 +166,6 @@ impl<V: Vm> vm_server::Vm for VmService<V> {
         };
         match convert::node_id(&peer.node_id) {
             Ok(node) => {
-                tracing::debug!(%node, %version, "peer connected");
                 let version = PeerVersion(version);
                 self.vm().connected(node, version).await.map_err(failed)?;
             }
@@ -177,7 +176,6 @@ impl<V: Vm> vm_server::Vm for VmService<V> {
 
     async fn disconnected(&self, request: Request<vm::DisconnectedRequest>) -> Reply<()> {
         if let Ok(node) = convert::node_id(&request.into_inner().node_id) {
-            tracing::debug!(%node, "peer disconnected");
             self.vm().disconnected(node).await.map_err(failed)?;
         }
         ok(())
