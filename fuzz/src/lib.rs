@@ -6,6 +6,9 @@
 //! A crash found by `cargo fuzz` goes into [`regressions`] as a unit test with its input bytes.
 
 use prost::Message;
+use rpcchainvm::pb::vm;
+use rpcchainvm::protocol::{DbServerLayout, GossipLayout, ReadErrorLayout};
+use rpcchainvm::wire::{Handler, InitializeRequest, ReadResponse, SendAppGossipMsg};
 use serde_json::value::RawValue;
 use stampvm::api::data::Encoding;
 use stampvm::api::http::JsonRpcApi;
@@ -21,10 +24,7 @@ use stampvm::chain::{
     VerifyError, BLOCK_LEN, MAX_GENESIS_LEN,
 };
 use stampvm::config::ChainConfig;
-use stampvm::rpc::convert;
-use rpcchainvm::pb::vm;
-use rpcchainvm::protocol::{DbServerLayout, GossipLayout, ReadErrorLayout};
-use rpcchainvm::wire::{Handler, InitializeRequest, ReadResponse, SendAppGossipMsg};
+use stampvm::vm::blocks;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -75,7 +75,7 @@ pub fn block_parse(data: &[u8]) {
     if let Ok(batch) = vm::BatchedParseBlockRequest::decode(data) {
         for bytes in &batch.request {
             for format in FORMATS {
-                let _ = convert::block(bytes, format);
+                let _ = blocks::decode(bytes, format);
             }
         }
     }
@@ -86,7 +86,7 @@ fn block_in_format(data: &[u8], format: ChainFormat) -> bool {
     let block = match Block::decode(data, format) {
         Ok(block) => block,
         Err(_) => {
-            assert!(convert::block(data, format).is_err());
+            assert!(blocks::decode(data, format).is_err());
             return false;
         }
     };
@@ -117,12 +117,12 @@ fn block_in_format(data: &[u8], format: ChainFormat) -> bool {
         Err(VerifyError::OtherFormat { .. })
     ));
     // The gRPC boundary takes what the codec takes, unless the time is out of protobuf's range.
-    match convert::block(data, format) {
+    match blocks::decode(data, format) {
         Ok(parsed) => {
             assert_eq!(parsed, block);
             check_responses(data, parsed);
         }
-        Err(_) => assert!(convert::timestamp(block.timestamp).is_err()),
+        Err(_) => assert!(rpcchainvm::Timestamp::from_unix(block.timestamp).is_err()),
     }
     true
 }
@@ -142,22 +142,21 @@ fn check_valid_batch(block: &Block, format: ChainFormat, tree: &Tree) {
     assert_eq!(Proof::from_tree(block, id, tree, count), None);
 }
 
-/// The node-facing responses built from a block `convert::block` took.
+/// The node-facing block facts (what every block response carries) of a block `blocks::decode`
+/// took.
 fn check_responses(data: &[u8], parsed: Block) {
     let id = parsed.id();
-    let response = convert::parse_response(id, &parsed, vm::Status::Processing)
-        .expect("a block convert::block took has a valid timestamp");
-    assert_eq!(response.id, id.as_bytes());
-    assert_eq!(response.height, parsed.height);
+    let info = blocks::parsed(&parsed).expect("a block blocks::decode took has a valid timestamp");
+    assert_eq!(info.id, id);
+    assert_eq!(info.height, parsed.height);
     let view = stampvm::api::BlockView {
         id,
         block: parsed,
         status: BlockStatus::Accepted,
     };
-    let init = convert::initialize_response(&view).expect("valid timestamp");
-    assert_eq!(init.bytes, data);
-    convert::get_response(&view, convert::held_status(&view)).expect("get response");
-    convert::build_response(&view).expect("build response");
+    let held = blocks::held(&view).expect("valid timestamp");
+    assert_eq!(held.bytes, data);
+    assert_eq!(held.status, rpcchainvm::BlockStatus::Accepted);
 }
 
 /// One HTTP request body for the chain API (`timestampvm.*`), over an in-memory chain. A reply,
@@ -535,9 +534,9 @@ pub fn text_work_bound(len: usize) -> std::time::Duration {
 /// long text. Checks: text longer than any valid encoding is refused by length, with the error
 /// saying so; valid forms still decode; and the whole input runs within [`text_work_bound`].
 pub fn text_decoders(data: &[u8]) {
+    use rpcchainvm::ids::{max_cb58_len, Cb58Error, NodeId};
     use stampvm::api::data::{parse_payload, DataError};
     use stampvm::api::proof_json::parse_hash;
-    use rpcchainvm::ids::{max_cb58_len, Cb58Error, NodeId};
 
     let Some((length, pattern)) = data.split_first_chunk::<3>() else {
         return;

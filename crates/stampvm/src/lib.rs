@@ -15,10 +15,12 @@
 //! - [`storage`]: RocksDB — column families, the one atomic write batch per accept (with the
 //!   payload index and Merkle pages that serve proofs), reopen.
 //! - [`actors`]: mempool, builder, chain and gossip actors (ractor); they own all mutable state.
-//! - [`rpc`]: the plugin's gRPC face — the `vm.VM` and `http.HTTP` services over the actors.
+//! - [`vm`]: the composition root — stampvm as an `rpcchainvm::Vm`: Initialize opens the store,
+//!   applies the chain config and starts the actors; every call is answered through them.
+//! - [`rpc`]: what stampvm adds to the SDK's gRPC face (its metrics of the node's calls).
 //! - [`api`]: the JSON-RPC methods (`timestampvm.*`) behind `http.HTTP`, and the one JSON form
 //!   of a proof ([`api::proof_json`]) that `getProof` writes and `stampvm verify-proof` reads.
-//! - [`plugin`]: plugin mode end to end — handshake, serving, signals and exit.
+//! - [`plugin`]: plugin mode — [`vm::StampVm`] handed to the SDK's serve loop.
 //! - [`metrics`]: metric names, the Prometheus exporter, the conversion for the node's `Gather`.
 //! - [`failures`]: failures logged (rate-limited) and counted, so they never pass in silence.
 //! - [`config`]: the chain config (the node's `config_bytes`), defaults and validation.
@@ -38,6 +40,7 @@ pub mod metrics;
 pub mod plugin;
 pub mod rpc;
 pub mod storage;
+pub mod vm;
 
 /// The crate version, reported by `vm.VM/Version` and `stampvm version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -2,8 +2,8 @@
 //! reference's gorilla/rpc server makes before any JSON-RPC (POST only, JSON only), our body
 //! limit, and the reply's status and headers (docs/spec/vectors.md 3.3, node-behaviour.md 8.3).
 //!
-//! [`crate::rpc::http_service`] carries these over the node's `http.HTTP` RPCs; it converts
-//! the protobuf header lists to [`HeaderField`] so no protobuf type enters this module.
+//! The SDK's `http.HTTP` service carries these over the node's RPCs (through [`crate::vm`]'s
+//! handler), so no protobuf type enters this module.
 
 use super::{methods, Backend};
 

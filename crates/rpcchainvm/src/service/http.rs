@@ -1,32 +1,31 @@
-//! The `http.HTTP` gRPC service: how JSON-RPC requests reach us from the node
+//! The `http.HTTP` gRPC service: how HTTP requests reach a VM's [`SharedHandler`] from the node
 //! (docs/spec/node-behaviour.md section 8, wire-45.md 2.2, 2.5, 4.5, 4.6).
 //!
 //! The node forwards plain HTTP/1.x requests through `HandleSimple` (whole body inline) and
 //! HTTP/2 and `Upgrade` requests through `Handle` (body streamed from, and reply written to, a
-//! per-request server of the node's). Both end in [`crate::api::http`]: the Go reference's HTTP
-//! checks, then JSON-RPC. This module only carries bytes and converts header lists. We always
-//! answer with an HTTP status inside a gRPC OK, as the node turns gRPC errors into bare 500s.
+//! per-request server of the node's). This module only carries bytes and converts header lists.
+//! We always answer with an HTTP status inside a gRPC OK, as the node turns gRPC errors into bare
+//! 500s.
 
-use crate::api::http::{check_request, respond, HeaderField, HttpReply, JsonRpcApi, Refusal};
-use rpcchainvm::pb::http::http_server::{Http, HttpServer};
-use rpcchainvm::pb::http::responsewriter::writer_client::WriterClient;
-use rpcchainvm::pb::http::responsewriter::{Header, WriteHeaderRequest, WriteRequest};
-use rpcchainvm::pb::http::{
-    Element, HandleSimpleHttpRequest, HandleSimpleHttpResponse, HttpRequest, HttpResponse,
+use crate::http::{BodyRefusal, HeaderField, HttpReply, HttpRequest, SharedHandler};
+use crate::observe::{observed, SharedObserver};
+use crate::pb::http::http_server::{Http, HttpServer};
+use crate::pb::http::responsewriter::writer_client::WriterClient;
+use crate::pb::http::responsewriter::{Header, WriteHeaderRequest, WriteRequest};
+use crate::pb::http::{
+    Element, HandleSimpleHttpRequest, HandleSimpleHttpResponse, HttpRequest as PbHttpRequest,
+    HttpResponse,
 };
-use rpcchainvm::pb::io::reader::reader_client::ReaderClient;
-use rpcchainvm::pb::io::reader::{ReadRequest, ReadResponse};
-use rpcchainvm::protocol::{HandleBody, Profile, ReadErrorLayout};
-use rpcchainvm::shutdown::Shutdown;
-use rpcchainvm::transport;
-use rpcchainvm::wire::ReadOutcome;
+use crate::pb::io::reader::reader_client::ReaderClient;
+use crate::pb::io::reader::{ReadRequest, ReadResponse};
+use crate::protocol::{HandleBody, Profile, ReadErrorLayout};
+use crate::shutdown::Shutdown;
+use crate::tasks::TaskTracker;
+use crate::transport;
+use crate::wire::ReadOutcome;
 use std::net::SocketAddr;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
-
-/// Re-exported where the node-facing code looks for it: the largest body `Handle` reads and
-/// `HandleSimple` accepts.
-pub use crate::api::http::MAX_BODY_BYTES;
 
 /// How much `Handle` asks the node's body reader for at a time.
 const READ_CHUNK: i32 = 64 * 1024;
@@ -62,23 +61,28 @@ fn absorb(
     body: &mut Vec<u8>,
     response: ReadResponse,
     layout: ReadErrorLayout,
-) -> Result<bool, Refusal> {
+    limit: usize,
+) -> Result<bool, BodyRefusal> {
     body.extend_from_slice(&response.read);
-    if body.len() > MAX_BODY_BYTES {
-        return Err(Refusal::TooLarge);
+    if body.len() > limit {
+        return Err(BodyRefusal::TooLarge);
     }
     match response
         .outcome(layout)
-        .map_err(|e| Refusal::Read(e.to_string()))?
+        .map_err(|e| BodyRefusal::Read(e.to_string()))?
     {
         ReadOutcome::More => Ok(false),
         ReadOutcome::Eof => Ok(true),
-        ReadOutcome::Failed(text) => Err(Refusal::Read(text)),
+        ReadOutcome::Failed(text) => Err(BodyRefusal::Read(text)),
     }
 }
 
 /// Streams the request body from the node's `io.reader.Reader` until EOF.
-async fn read_body(channel: Channel, layout: ReadErrorLayout) -> Result<Vec<u8>, Refusal> {
+async fn read_body(
+    channel: Channel,
+    layout: ReadErrorLayout,
+    limit: usize,
+) -> Result<Vec<u8>, BodyRefusal> {
     let mut reader = ReaderClient::new(channel).max_decoding_message_size(usize::MAX);
     let mut body = Vec::new();
     let mut empty_reads = 0;
@@ -86,15 +90,15 @@ async fn read_body(channel: Channel, layout: ReadErrorLayout) -> Result<Vec<u8>,
         let response = reader
             .read(ReadRequest { length: READ_CHUNK })
             .await
-            .map_err(|status| Refusal::Read(status.message().to_owned()))?
+            .map_err(|status| BodyRefusal::Read(status.message().to_owned()))?
             .into_inner();
         let got_data = !response.read.is_empty();
-        if absorb(&mut body, response, layout)? {
+        if absorb(&mut body, response, layout, limit)? {
             return Ok(body);
         }
         empty_reads = if got_data { 0 } else { empty_reads + 1 };
         if empty_reads >= MAX_EMPTY_READS {
-            return Err(Refusal::Read("no data and no EOF from the node".into()));
+            return Err(BodyRefusal::Read("no data and no EOF from the node".into()));
         }
     }
 }
@@ -131,36 +135,31 @@ async fn write_reply(
     Ok(())
 }
 
-/// The `http.HTTP` server for one handler: the API it answers with (state lives in the actors)
-/// and the profile whose message layouts the node uses.
-pub struct HttpService<A: JsonRpcApi> {
-    api: A,
+/// The `http.HTTP` server for one handler, in the layouts of the node's profile.
+struct HttpService {
+    handler: SharedHandler,
     profile: Profile,
 }
 
-impl<A: JsonRpcApi> HttpService<A> {
-    /// Wraps an API; serve it with [`HttpServer::new`] or, usually, [`serve_http`].
-    pub fn new(api: A, profile: Profile) -> Self {
-        HttpService { api, profile }
-    }
-
+impl HttpService {
     /// The request body: inline in `Request.body` up to 39, streamed from the node's reader after.
-    async fn body(&self, inline: Vec<u8>, channel: Channel) -> Result<Vec<u8>, Refusal> {
+    async fn body(&self, inline: Vec<u8>, channel: Channel) -> Result<Vec<u8>, BodyRefusal> {
+        let limit = self.handler.max_body_bytes();
         match self.profile.handle_body() {
-            HandleBody::Inline if inline.len() > MAX_BODY_BYTES => Err(Refusal::TooLarge),
+            HandleBody::Inline if inline.len() > limit => Err(BodyRefusal::TooLarge),
             HandleBody::Inline => Ok(inline),
-            HandleBody::Streamed(layout) => read_body(channel, layout).await,
+            HandleBody::Streamed(layout) => read_body(channel, layout, limit).await,
         }
     }
 }
 
 #[tonic::async_trait]
-impl<A: JsonRpcApi> Http for HttpService<A> {
-    /// HTTP/2 and `Upgrade` requests. Websockets are not part of the API: an upgrade request
-    /// gets the same answer as any other (a GET is refused with 405).
+impl Http for HttpService {
+    /// HTTP/2 and `Upgrade` requests. Websockets are not carried: an upgrade request is handled
+    /// like any other.
     async fn handle(
         &self,
-        request: Request<HttpRequest>,
+        request: Request<PbHttpRequest>,
     ) -> Result<Response<HttpResponse>, Status> {
         let request = request.into_inner();
         let writer = request
@@ -175,19 +174,29 @@ impl<A: JsonRpcApi> Http for HttpService<A> {
                     writer.server_addr
                 ))
             })?;
+        let limit = self.handler.max_body_bytes();
         let announced_too_large =
-            usize::try_from(inner.content_length).is_ok_and(|length| length > MAX_BODY_BYTES);
-        // The method and content type are checked before the body is read, so a refused
-        // request costs no body transfer.
-        let reply = match check_request(&inner.method, &from_pb(inner.header)) {
-            Err(refusal) => refusal.into(),
-            Ok(()) if announced_too_large => Refusal::TooLarge.into(),
+            usize::try_from(inner.content_length).is_ok_and(|length| length > limit);
+        let headers = from_pb(inner.header);
+        // The head is checked before the body is read, so a refused request costs no body
+        // transfer.
+        let reply = match self.handler.check_head(&inner.method, &headers) {
+            Err(reply) => reply,
+            Ok(()) if announced_too_large => self.handler.refuse_body(BodyRefusal::TooLarge),
             Ok(()) => match self.body(inner.body, channel.clone()).await {
-                Ok(body) => HttpReply::json(self.api.handle_body(&body).await),
-                Err(refusal) => refusal.into(),
+                Ok(body) => {
+                    let request = HttpRequest {
+                        method: inner.method,
+                        url: inner.request_uri,
+                        headers,
+                        body,
+                    };
+                    self.handler.handle(request).await
+                }
+                Err(refusal) => self.handler.refuse_body(refusal),
             },
         };
-        let headers = reply.headers(from_pb(writer.header));
+        let headers = reply.headers_over(from_pb(writer.header));
         write_reply(channel, &headers, &reply).await?;
         // Up to 39 the node expects Empty: an HTTPResponse without headers is the same 0 bytes.
         let header = match self.profile.handle_returns_headers() {
@@ -203,34 +212,44 @@ impl<A: JsonRpcApi> Http for HttpService<A> {
         request: Request<HandleSimpleHttpRequest>,
     ) -> Result<Response<HandleSimpleHttpResponse>, Status> {
         let request = request.into_inner();
-        let headers = from_pb(request.request_headers);
-        let reply = respond(&self.api, &request.method, &headers, &request.body).await;
+        let preset = from_pb(request.response_headers);
+        let reply = self
+            .handler
+            .respond(HttpRequest {
+                method: request.method,
+                url: request.url,
+                headers: from_pb(request.request_headers),
+                body: request.body,
+            })
+            .await;
         Ok(Response::new(HandleSimpleHttpResponse {
             code: i32::from(reply.status),
-            headers: to_pb(&reply.headers(from_pb(request.response_headers))),
+            headers: to_pb(&reply.headers_over(preset)),
             body: reply.body,
         }))
     }
 }
 
-/// Starts an `http.HTTP` server on a fresh loopback port and returns its address, which goes
-/// to the node in a `Handler` (CreateHandlers, CreateStaticHandlers) or a
-/// `NewHTTPHandlerResponse` / `CreateHTTP2HandlerResponse`. The server runs until `shutdown`
-/// fires; replies are unlimited like the node's, requests decoded within
+/// Starts an `http.HTTP` server for `handler` on a fresh loopback port and returns its address,
+/// which goes to the node in a `Handler` (CreateHandlers, CreateStaticHandlers) or a
+/// `NewHTTPHandlerResponse` / `CreateHTTP2HandlerResponse`. The server runs until `stop` fires,
+/// as a task of `tasks`; replies are unlimited like the node's, requests decoded within
 /// [`transport::MAX_DECODING_MESSAGE_BYTES`].
-pub async fn serve_http<A: JsonRpcApi>(
-    api: A,
+pub(crate) async fn serve_http(
+    handler: SharedHandler,
     profile: Profile,
-    shutdown: Shutdown,
+    observer: SharedObserver,
+    stop: Shutdown,
+    tasks: &TaskTracker,
 ) -> std::io::Result<SocketAddr> {
     let (listener, addr) = transport::bind_loopback().await?;
-    let service = HttpServer::new(HttpService::new(api, profile))
+    let service = HttpServer::new(HttpService { handler, profile })
         .max_decoding_message_size(transport::MAX_DECODING_MESSAGE_BYTES)
         .max_encoding_message_size(usize::MAX);
-    tokio::spawn(async move {
+    tasks.spawn("http.HTTP server", async move {
         let served = tonic::transport::Server::builder()
-            .add_service(crate::rpc::observe::observed(service))
-            .serve_with_incoming_shutdown(transport::incoming(listener), shutdown.wait())
+            .add_service(observed(service, observer))
+            .serve_with_incoming_shutdown(transport::incoming(listener), stop.wait())
             .await;
         if let Err(error) = served {
             tracing::error!(%error, %addr, "the http.HTTP server stopped");
@@ -244,28 +263,36 @@ mod tests {
     //! The body reader's EOF rule; the gRPC round trips are exercised by the integration tests.
     use super::*;
 
+    const LIMIT: usize = 2 * 1024 * 1024;
+
     #[test]
     fn body_reader_eof_rules() {
         let coded = ReadErrorLayout::Coded;
         let mut body = Vec::new();
         assert_eq!(
-            absorb(&mut body, ReadResponse::data(b"ab".to_vec()), coded),
+            absorb(&mut body, ReadResponse::data(b"ab".to_vec()), coded, LIMIT),
             Ok(false)
         );
         // Data may come together with EOF (wire-45.md 4.6).
         let last = ReadResponse::eof(coded, b"c".to_vec());
-        assert_eq!(absorb(&mut body, last, coded), Ok(true));
+        assert_eq!(absorb(&mut body, last, coded, LIMIT), Ok(true));
         assert_eq!(body, b"abc");
         // 40-41 say EOF as bare text.
         let text = ReadResponse::eof(ReadErrorLayout::Text, Vec::new());
-        assert_eq!(absorb(&mut body, text, ReadErrorLayout::Text), Ok(true));
+        assert_eq!(
+            absorb(&mut body, text, ReadErrorLayout::Text, LIMIT),
+            Ok(true)
+        );
         let broken = ReadResponse::failed(coded, "unexpected EOF");
         assert_eq!(
-            absorb(&mut body, broken, coded),
-            Err(Refusal::Read("unexpected EOF".into()))
+            absorb(&mut body, broken, coded, LIMIT),
+            Err(BodyRefusal::Read("unexpected EOF".into()))
         );
-        let huge = ReadResponse::data(vec![b' '; MAX_BODY_BYTES]);
-        assert_eq!(absorb(&mut body, huge, coded), Err(Refusal::TooLarge));
+        let huge = ReadResponse::data(vec![b' '; LIMIT]);
+        assert_eq!(
+            absorb(&mut body, huge, coded, LIMIT),
+            Err(BodyRefusal::TooLarge)
+        );
     }
 
     #[test]

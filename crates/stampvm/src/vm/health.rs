@@ -24,17 +24,17 @@
 //! The store's write probe costs three fsyncs, so its result answers every call for
 //! [`PROBE_FRESH_FOR`]; concurrent callers share one probe.
 
+use super::running::Running;
 use crate::actors::chain::{ChainMsg, ProcessingFacts};
 use crate::actors::mempool::MempoolMsg;
 use crate::actors::{ask, VmHandles};
 use crate::failures::{self, Cause, Operation};
-use crate::rpc::lifecycle::Running;
 use crate::storage::{ProbeError, Store};
+use rpcchainvm::VmError;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
-use tonic::Status;
 
 /// Health answers fast or not at all: the node's call is fail-fast.
 const HEALTH_CALL: Duration = Duration::from_secs(2);
@@ -44,7 +44,7 @@ const HEALTH_CALL: Duration = Duration::from_secs(2);
 pub const PROBE_FRESH_FOR: Duration = Duration::from_secs(1);
 
 /// What Health keeps between calls on one chain.
-pub struct HealthCheck {
+pub(crate) struct HealthCheck {
     /// Longest a block may stay processing before the chain is reported stalled.
     max_processing: Duration,
     probe: tokio::sync::Mutex<ProbeState>,
@@ -60,7 +60,7 @@ struct ProbeState {
 }
 
 impl HealthCheck {
-    pub fn new(max_processing: Duration) -> HealthCheck {
+    pub(crate) fn new(max_processing: Duration) -> HealthCheck {
         HealthCheck {
             max_processing,
             probe: tokio::sync::Mutex::new(ProbeState::default()),
@@ -100,8 +100,8 @@ impl HealthCheck {
 }
 
 /// The Health RPC's answer: `Ok(details JSON)` when healthy (or not yet initialized),
-/// `Err(unavailable)` naming the failed checks otherwise.
-pub async fn report(running: Option<Running>) -> Result<String, Status> {
+/// `Err(Unavailable)` naming the failed checks otherwise.
+pub(crate) async fn report(running: Option<Running>) -> Result<String, VmError> {
     match running {
         None => Ok(json!({"initialized": false}).to_string()),
         Some(running) => check(&running.handles, &running.health).await,
@@ -110,7 +110,7 @@ pub async fn report(running: Option<Running>) -> Result<String, Status> {
 
 /// Every check on a running chain; the store is probed even when an actor is gone, so the
 /// message holds every cause.
-async fn check(handles: &VmHandles, health: &HealthCheck) -> Result<String, Status> {
+async fn check(handles: &VmHandles, health: &HealthCheck) -> Result<String, VmError> {
     let mut problems = Vec::new();
 
     let stopped = handles.stopped_actors();
@@ -140,7 +140,7 @@ async fn check(handles: &VmHandles, health: &HealthCheck) -> Result<String, Stat
         }
     };
     if !problems.is_empty() {
-        return Err(Status::unavailable(format!(
+        return Err(VmError::Unavailable(format!(
             "unhealthy: {}",
             problems.join("; ")
         )));
@@ -246,11 +246,10 @@ mod tests {
             .await
             .unwrap();
         let health = HealthCheck::new(Duration::from_secs(30));
-        let status = check(&handles, &health).await.unwrap_err();
-        assert_eq!(status.code(), tonic::Code::Unavailable);
+        let error = check(&handles, &health).await.unwrap_err();
         assert_eq!(
-            status.message(),
-            "unhealthy: actor stopped: gossip (Stopped)"
+            error,
+            VmError::Unavailable("unhealthy: actor stopped: gossip (Stopped)".into())
         );
         handles.stop().await;
     }
