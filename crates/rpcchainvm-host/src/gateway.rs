@@ -38,7 +38,7 @@ use rpcchainvm::ids::{Id, NodeId};
 use rpcchainvm::pb::http::http_client::HttpClient;
 use rpcchainvm::protocol::Profile;
 use rpcchainvm::shutdown::Shutdown;
-use stampvm::api::http::MAX_BODY_BYTES;
+use rpcchainvm::jsonrpc::over_http::MAX_BODY_BYTES;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

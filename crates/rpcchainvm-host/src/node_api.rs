@@ -28,7 +28,8 @@ use rpcchainvm::ids::Id;
 use rpcchainvm::protocol::Profile;
 use serde::Serialize;
 use services::{HealthService, InfoService, NodeVersionReply};
-use stampvm::api::http::{respond, HeaderField, HttpReply, TEXT_CONTENT_TYPE};
+use rpcchainvm::http::{HeaderField, HttpReply};
+use rpcchainvm::jsonrpc::over_http::{respond, TEXT_CONTENT_TYPE};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -152,7 +153,7 @@ impl NodeApis {
     ) -> NodeReply {
         let json_rpc = |reply: HttpReply| NodeReply {
             status: reply.status,
-            headers: reply.headers(Vec::new()),
+            headers: reply.headers,
             body: reply.body,
         };
         match endpoint {

@@ -5,7 +5,6 @@
 
 pub mod blocks;
 pub mod health;
-mod http_handler;
 mod running;
 
 use crate::actors::builder::{BuildError, BuilderMsg};
@@ -15,7 +14,7 @@ use crate::api::static_api::StaticApi;
 use crate::api::BackendError;
 use crate::failures::{self, Cause, Operation};
 use crate::metrics::Metrics;
-use http_handler::JsonRpcHandler;
+use rpcchainvm::jsonrpc::over_http::JsonRpcHandler;
 use rpcchainvm::ids::{Id, NodeId};
 use rpcchainvm::vm::{EngineState, Event, MetricFamily, PeerVersion};
 use rpcchainvm::{

@@ -146,7 +146,7 @@ impl Routes {
             .iter()
             .map(|(name, value)| {
                 let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                stampvm::api::http::HeaderField::new(name.as_str(), &value)
+                rpcchainvm::http::HeaderField::new(name.as_str(), &value)
             })
             .collect();
         let method = parts.method.as_str();

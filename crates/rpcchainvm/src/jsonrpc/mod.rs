@@ -22,10 +22,13 @@
 //! - `reply`: reply objects, the batch's reply limit, Go's escaping and compaction.
 //! - `error`: the envelope's errors and the [`ReplyError`] contract for a service's own.
 //! - `params`: arguments as gorilla reads them, results as raw JSON.
+//! - [`over_http`]: the HTTP around it: gorilla's checks, the body limit, the reply's headers,
+//!   and a [`crate::HttpHandler`] for any [`over_http::JsonRpcApi`].
 //! - `go_text`: strings as Go writes them (`%q`, and `encoding/json`'s `string` from bytes).
 
 mod error;
 mod go_text;
+pub mod over_http;
 mod params;
 mod reply;
 mod request;

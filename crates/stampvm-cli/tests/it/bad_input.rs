@@ -544,7 +544,7 @@ async fn bad_json_rpc_gets_go_shaped_errors_and_changes_nothing() {
             (415, "rpc: unrecognized Content-Type: ")
         );
         // Exactly the limit is served (a request padded with whitespace); one byte more is 413.
-        let limit = stampvm::api::http::MAX_BODY_BYTES;
+        let limit = rpcchainvm::jsonrpc::over_http::MAX_BODY_BYTES;
         let mut padded = request.clone();
         padded.resize(limit, b' ');
         let (status, body) = post_raw(&url, "application/json", padded.clone()).await;

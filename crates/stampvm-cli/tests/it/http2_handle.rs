@@ -187,10 +187,10 @@ async fn http2_refusals_match_http1() {
     let node = start_node("h2-refusals", node_id(2), &Network::new(), dir.path(), "").await;
     let url = node.rpc_url();
 
-    // One byte over the plugin's 2 MiB limit (stampvm::api::http::MAX_BODY_BYTES), through a
+    // One byte over the plugin's 2 MiB limit (rpcchainvm::jsonrpc::over_http::MAX_BODY_BYTES), through a
     // gateway that forwards it (as AvalancheGo does, with no limit of its own) rather than
     // refusing it first as the dev gateway does, so the plugin's own refusal is what answers.
-    let limit = stampvm::api::http::MAX_BODY_BYTES;
+    let limit = rpcchainvm::jsonrpc::over_http::MAX_BODY_BYTES;
     let permissive = node
         .gateway_with(GatewayLimits {
             max_body_bytes: 2 * limit,

@@ -28,7 +28,7 @@ use rpcchainvm::jsonrpc::{BATCH_REPLY_FULL, MAX_BATCH_ENTRIES, MAX_BATCH_REPLY_B
 use rpcchainvm_host::gateway::{GatewayLimits, GATEWAY_LIMITS};
 use rpcchainvm_host::{LaunchOptions, Network};
 use serde_json::{json, Value};
-use stampvm::api::http::MAX_BODY_BYTES;
+use rpcchainvm::jsonrpc::over_http::MAX_BODY_BYTES;
 use stampvm::api::methods::MAX_PROPOSE_BATCH;
 use stampvm::metrics::SCRAPE_LIMITS;
 use std::net::SocketAddr;

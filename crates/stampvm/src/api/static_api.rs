@@ -14,7 +14,7 @@
 
 use super::backend::BackendError;
 use super::data::{hex_checksummed, Encoding};
-use super::http::{JsonRpcApi, MAX_BODY_BYTES};
+use rpcchainvm::jsonrpc::over_http::{JsonRpcApi, MAX_BODY_BYTES};
 use super::methods::SERVICE;
 use rpcchainvm::ids::checksum4;
 use rpcchainvm::jsonrpc::{self, go_json_string, Call, Entry, EnvelopeError, ErrorObject};

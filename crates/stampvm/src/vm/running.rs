@@ -3,7 +3,7 @@
 //! node may call Initialize again.
 
 use super::health::HealthCheck;
-use super::http_handler::JsonRpcHandler;
+use rpcchainvm::jsonrpc::over_http::JsonRpcHandler;
 use crate::actors::VmHandles;
 use crate::chain::{parse_genesis, Genesis, Id, NodeId};
 use crate::config::ChainConfig;
