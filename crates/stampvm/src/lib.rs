@@ -16,6 +16,7 @@
 //!   payload index and Merkle pages that serve proofs), reopen.
 //! - [`actors`]: mempool, builder, chain and gossip actors (ractor); they own all mutable state.
 //! - [`rpc`]: the plugin's gRPC face — the `vm.VM` and `http.HTTP` services over the actors.
+//! - [`receipt`]: validator-signed receipts, pure: the signed statement, the file, its check.
 //! - [`api`]: the JSON-RPC methods (`timestampvm.*`) behind `http.HTTP`, and the one JSON form
 //!   of a proof ([`api::proof_json`]) that `getProof` writes and `stampvm verify-proof` reads.
 //! - [`plugin`]: plugin mode end to end — handshake, serving, signals and exit.
@@ -36,6 +37,7 @@ pub mod failures;
 pub mod logging;
 pub mod metrics;
 pub mod plugin;
+pub mod receipt;
 pub mod rpc;
 pub mod storage;
 
