@@ -125,7 +125,7 @@ impl fmt::Display for Outcome {
 }
 
 /// Checks `receipt` for `subject` (see the module docs for the order). `trusted` is the set the
-/// user pinned for the receipt's P-chain height ([`super::document::validator_set_from_json`]);
+/// user pinned for the receipt's P-chain height ([`super::validator_set_from_json`]);
 /// `minimum_quorum` is the least share of weight the user accepts ([`Quorum::DEFAULT`] is the
 /// Warp precompiles' 67/100, docs/spec/warp.md §2.7).
 pub fn check_receipt(

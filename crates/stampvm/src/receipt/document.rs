@@ -53,22 +53,21 @@
 //!   the shape of one subnet's entry in `platform.getAllValidatorsAt` (§4.3): `validators` in
 //!   canonical order, each with its compressed BLS public key (`0x` and 96 hex digits), its
 //!   weight and its node IDs (`NodeID-` and CB58); `totalWeight`, which also counts validators
-//!   without a BLS key. Weights are decimal strings.
+//!   without a BLS key. Weights are decimal strings ([`super::validator_set`]).
 //!
 //! Decimal strings are read in their canonical form only (digits, no sign, no leading zero), so a
 //! receipt this module writes reads back and re-writes to the same bytes. Every text is checked
 //! when read, and an error names the member at fault (`validatorSet.validators[1].publicKey`).
-//!
-//! A **trusted validator set** file ([`validator_set_from_json`]) is the `validatorSet` member
-//! alone: `{"validators": […], "totalWeight": "…"}`. One subnet's entry of
-//! `platform.getAllValidatorsAt` at the receipt's P-chain height is such a file as it stands.
 
+use super::validator_set::{
+    read_validator_set, refuse_listed_validators, validator_set_json, ValidatorSetJson,
+};
 use crate::api::data::{format_payload, parse_payload, DataError, Encoding};
 use crate::api::proof_json::{format_hash, parse_hash};
-use crate::chain::{Cb58Error, Id, NodeId, Proof};
+use crate::chain::{Cb58Error, Id, Proof};
 use rpcchainvm::warp::{
-    BlsError, CanonicalValidator, CanonicalValidatorSet, CodecError, PublicKey, Quorum,
-    QuorumError, SignedMessage, ValidatorSetError, PUBLIC_KEY_LEN,
+    BlsError, CanonicalValidatorSet, CodecError, Quorum, QuorumError, SignedMessage,
+    ValidatorSetError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -159,24 +158,6 @@ struct ReceiptJson {
 struct QuorumJson {
     numerator: u64,
     denominator: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ValidatorSetJson {
-    validators: Vec<ValidatorJson>,
-    #[serde(rename = "totalWeight")]
-    total_weight: String,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ValidatorJson {
-    #[serde(rename = "publicKey")]
-    public_key: String,
-    weight: String,
-    #[serde(rename = "nodeIDs")]
-    node_ids: Vec<String>,
 }
 
 impl Receipt {
@@ -277,29 +258,7 @@ impl Receipt {
     }
 }
 
-/// Reads a trusted validator set file: the shape of a receipt's `validatorSet` (see the module
-/// docs), checked as strictly, and canonical (docs/spec/warp.md §4.1).
-pub fn validator_set_from_json(json: &[u8]) -> Result<CanonicalValidatorSet, DocumentError> {
-    let what = "validator set";
-    let tree: serde_json::Value = serde_json::from_slice(json).map_err(|e| read_error(e, what))?;
-    if !tree.is_object() {
-        return Err(DocumentError::Shape {
-            what,
-            detail: "expected a JSON object".into(),
-        });
-    }
-    refuse_listed_validators(&tree, what, "")?;
-    let json: ValidatorSetJson = serde_json::from_slice(json).map_err(|e| read_error(e, what))?;
-    read_validator_set(&json, "")
-}
-
-/// A validator set file as [`validator_set_from_json`] reads it: how a user pins a set they
-/// trust, or the `validatorSet` of a receipt taken out on its own.
-pub fn validator_set_to_json(set: &CanonicalValidatorSet) -> String {
-    pretty(&validator_set_json(set))
-}
-
-fn pretty<T: Serialize>(value: &T) -> String {
+pub(super) fn pretty<T: Serialize>(value: &T) -> String {
     let mut text = serde_json::to_string_pretty(value).expect("strings and numbers serialize");
     text.push('\n');
     text
@@ -307,7 +266,7 @@ fn pretty<T: Serialize>(value: &T) -> String {
 
 /// serde_json's syntax errors are "not JSON"; its data errors (a member missing, unknown,
 /// repeated, mistyped) are the document's shape, and its message names the member.
-fn read_error(error: serde_json::Error, what: &'static str) -> DocumentError {
+pub(super) fn read_error(error: serde_json::Error, what: &'static str) -> DocumentError {
     match error.classify() {
         serde_json::error::Category::Data => DocumentError::Shape {
             what,
@@ -315,91 +274,6 @@ fn read_error(error: serde_json::Error, what: &'static str) -> DocumentError {
         },
         _ => DocumentError::Json(error.to_string()),
     }
-}
-
-/// serde reads a struct from an array of its values as well as from an object; refuses a set or
-/// validator written that way, which no writer of this format produces.
-fn refuse_listed_validators(
-    set: &serde_json::Value,
-    what: &'static str,
-    prefix: &str,
-) -> Result<(), DocumentError> {
-    let as_array = |field: String| DocumentError::Shape {
-        what,
-        detail: format!("{field}: expected a JSON object"),
-    };
-    if set.is_array() {
-        return Err(as_array(prefix.trim_end_matches('.').into()));
-    }
-    let validators = set.get("validators").and_then(serde_json::Value::as_array);
-    for (i, validator) in validators.into_iter().flatten().enumerate() {
-        if validator.is_array() {
-            return Err(as_array(format!("{prefix}validators[{i}]")));
-        }
-    }
-    Ok(())
-}
-
-fn validator_set_json(set: &CanonicalValidatorSet) -> ValidatorSetJson {
-    ValidatorSetJson {
-        validators: set
-            .validators()
-            .iter()
-            .map(|validator| ValidatorJson {
-                public_key: format_hex(&validator.public_key.to_compressed()),
-                weight: validator.weight.to_string(),
-                node_ids: validator.node_ids.iter().map(NodeId::to_string).collect(),
-            })
-            .collect(),
-        total_weight: set.total_weight().to_string(),
-    }
-}
-
-/// The set `json` states, every text checked; `prefix` places the members in the file
-/// (`validatorSet.` inside a receipt, nothing in a set file of its own).
-fn read_validator_set(
-    json: &ValidatorSetJson,
-    prefix: &str,
-) -> Result<CanonicalValidatorSet, DocumentError> {
-    let mut validators = Vec::with_capacity(json.validators.len());
-    for (i, validator) in json.validators.iter().enumerate() {
-        let field = |member: &str| format!("{prefix}validators[{i}].{member}");
-        let key_bytes: [u8; PUBLIC_KEY_LEN] = parse_hex(&validator.public_key)
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or_else(|| DocumentError::Hex {
-                field: field("publicKey"),
-                expected: "0x and 96 hex digits (a compressed BLS public key)",
-            })?;
-        let public_key =
-            PublicKey::from_compressed(&key_bytes).map_err(|error| DocumentError::PublicKey {
-                field: field("publicKey"),
-                error,
-            })?;
-        let weight = decimal(|| field("weight"), &validator.weight)?;
-        let node_ids = validator
-            .node_ids
-            .iter()
-            .enumerate()
-            .map(|(j, text)| {
-                text.parse::<NodeId>().map_err(|error| DocumentError::Id {
-                    field: field(&format!("nodeIDs[{j}]")),
-                    error,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        validators.push(CanonicalValidator {
-            public_key,
-            weight,
-            node_ids,
-        });
-    }
-    let total_weight = decimal(|| format!("{prefix}totalWeight"), &json.total_weight)?;
-    CanonicalValidatorSet::from_canonical(validators, total_weight).map_err(|error| {
-        DocumentError::ValidatorSet {
-            field: format!("{prefix}validators"),
-            error,
-        }
-    })
 }
 
 fn hash(field: impl FnOnce() -> String, text: &str) -> Result<[u8; 32], DocumentError> {
@@ -414,7 +288,7 @@ fn id(field: &str, text: &str) -> Result<Id, DocumentError> {
 }
 
 /// A u64 in its one canonical decimal form: what `to_string` writes, nothing else.
-fn decimal(field: impl FnOnce() -> String, text: &str) -> Result<u64, DocumentError> {
+pub(super) fn decimal(field: impl FnOnce() -> String, text: &str) -> Result<u64, DocumentError> {
     match text.parse::<u64>() {
         Ok(value) if value.to_string() == text => Ok(value),
         _ => Err(DocumentError::Decimal {
@@ -425,12 +299,12 @@ fn decimal(field: impl FnOnce() -> String, text: &str) -> Result<u64, DocumentEr
 }
 
 /// `0x` and lowercase hex, as AvalancheGo writes keys (docs/spec/warp.md §4.3).
-fn format_hex(bytes: &[u8]) -> String {
+pub(super) fn format_hex(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
 /// Reads [`format_hex`]'s form (either case of digits); `None` for anything else.
-fn parse_hex(text: &str) -> Option<Vec<u8>> {
+pub(super) fn parse_hex(text: &str) -> Option<Vec<u8>> {
     hex::decode(text.strip_prefix("0x")?).ok()
 }
 

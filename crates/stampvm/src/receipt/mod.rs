@@ -13,18 +13,19 @@
 //! # Layout
 //! - [`statement`]: the Warp unsigned message validators sign for a block, byte for byte; its
 //!   strict reader; the match an ACP-118 handler makes before signing.
-//! - [`document`]: the receipt's JSON document (version 1) and the trusted validator set file.
+//! - [`document`]: the receipt's JSON document (version 1).
+//! - [`validator_set`]: a validator set in JSON: the receipt's member and the trusted set file.
 //! - [`check`]: the offline checks, in a fixed order, and their verdict.
 
 pub mod check;
 pub mod document;
 pub mod statement;
+pub mod validator_set;
 
 #[cfg(test)]
 mod fixtures;
 
 pub use check::{check_receipt, CannotCheckReason, Check, Outcome, Subject};
-pub use document::{
-    validator_set_from_json, validator_set_to_json, DocumentError, Receipt, RECEIPT_VERSION,
-};
+pub use document::{DocumentError, Receipt, RECEIPT_VERSION};
 pub use statement::{statement_matches_block, Statement, StatementError};
+pub use validator_set::{validator_set_from_json, validator_set_to_json};

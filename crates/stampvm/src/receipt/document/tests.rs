@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::receipt::fixtures::*;
+use crate::receipt::validator_set::{validator_set_from_json, validator_set_to_json};
 
 fn text(format: Format) -> String {
     receipt(format).to_json()
