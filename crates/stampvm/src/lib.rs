@@ -18,6 +18,7 @@
 //! - [`vm`]: the composition root — stampvm as an `rpcchainvm::Vm`: Initialize opens the store,
 //!   applies the chain config and starts the actors; every call is answered through them.
 //! - [`rpc`]: what stampvm adds to the SDK's gRPC face (its metrics of the node's calls).
+//! - [`receipt`]: validator-signed receipts, pure: the signed statement, the file, its check.
 //! - [`api`]: the JSON-RPC methods (`timestampvm.*`) behind `http.HTTP`, and the one JSON form
 //!   of a proof ([`api::proof_json`]) that `getProof` writes and `stampvm verify-proof` reads.
 //! - [`plugin`]: plugin mode — [`vm::StampVm`] handed to the SDK's serve loop.
@@ -38,6 +39,7 @@ pub mod failures;
 pub mod logging;
 pub mod metrics;
 pub mod plugin;
+pub mod receipt;
 pub mod rpc;
 pub mod storage;
 pub mod vm;
