@@ -14,7 +14,7 @@ const PROTOS: &[&str] = &[
 ];
 
 /// Messages whose field numbers mean different things in different protocol profiles: their Rust
-/// types are written by hand in `src/rpc/wire` and the generated code uses those.
+/// types are written by hand in `src/wire` and the generated code uses those.
 const HAND_WRITTEN: &[(&str, &str)] = &[
     (".vm.InitializeRequest", "crate::wire::InitializeRequest"),
     (".vm.Handler", "crate::wire::Handler"),

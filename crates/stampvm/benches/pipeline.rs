@@ -50,7 +50,7 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    /// What Initialize does (src/rpc/lifecycle.rs) with a default chain config but for
+    /// What Initialize does (crates/stampvm/src/vm/running.rs) with a default chain config but for
     /// `rocksdb-sync-writes`, and no node behind the clients (gossip goes nowhere).
     async fn start(sync_writes: bool, genesis: &[u8]) -> Pipeline {
         let dir = tempfile::Builder::new()
@@ -129,7 +129,7 @@ fn next_payload() -> [u8; 32] {
 }
 
 fn runtime() -> Runtime {
-    // The plugin's runtime (src/main.rs).
+    // The plugin's runtime (crates/stampvm-cli/src/main.rs).
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -762,7 +762,7 @@ async fn uninitialized_plugin(
 }
 
 // On a real node an operator's explicit `metrics-addr` that is taken fails Initialize (argued at
-// `metrics_refusal` in src/rpc/lifecycle.rs: a scrape would read whatever answers there), naming
+// `metrics_refusal` in crates/stampvm/src/vm/running.rs: a scrape would read whatever answers there), naming
 // the key, the address and what to do, and leaves nothing behind: the same process then
 // initializes the chain without the key (a store left open would refuse that with RocksDB's
 // lock). `stampvm dev` relies on that to start without its metrics endpoint.

@@ -1,5 +1,5 @@
 //! The node's own endpoints in `stampvm dev` (README, "Node endpoints in `stampvm dev`";
-//! src/host/node_api.rs), through the real binary as a user reaches them with curl or Prometheus:
+//! crates/rpcchainvm-host/src/node_api.rs), through the real binary as a user reaches them with curl or Prometheus:
 //!
 //! - `node_endpoints_answer_as_the_node_does`: `GET /ext/health` is 200 with the chain's check
 //!   holding the plugin's health details where AvalancheGo puts them, `health.health` says the
@@ -235,7 +235,7 @@ async fn health_turns_503_when_the_store_fails() {
     let plugin = plugin_with_failing_writes(dev.pid());
     // The plugin answers Health from a probe result it keeps for PROBE_FRESH_FOR: the healthy
     // one above must age out before the failing store shows.
-    tokio::time::sleep(stampvm::rpc::health::PROBE_FRESH_FOR + Duration::from_millis(200)).await;
+    tokio::time::sleep(stampvm::vm::health::PROBE_FRESH_FOR + Duration::from_millis(200)).await;
 
     let mut first_failure = None;
     for failures in 1..=2 {

@@ -69,7 +69,7 @@ impl PluginLog {
     }
 }
 
-/// `tests/common`'s `start_node` with the plugin's output captured. Waits for the plugin's
+/// `common`'s `start_node` with the plugin's output captured. Waits for the plugin's
 /// `handshake accepted` line before starting the chain, so every line from `first_after_handshake`
 /// on was written after that point, and the ones before it in the startup format (text, info).
 async fn start_logged(name: &str, config: &str, dir: &Path) -> (TestNode, PluginLog, usize) {

@@ -3,12 +3,3 @@
 
 pub mod observe;
 
-/// Kept at the path `stampvm-cli`'s tests read it from; the health check is [`crate::vm::health`].
-pub mod health {
-    pub use crate::vm::health::PROBE_FRESH_FOR;
-}
-
-/// Kept at the path `stampvm dev` reads it from; Initialize lives in [`crate::vm`].
-pub mod lifecycle {
-    pub use crate::vm::metrics_refusal_cause;
-}

@@ -123,7 +123,7 @@ impl DevNode {
             node = node.config_fallback(move |error| {
                 let cause = error
                     .status()
-                    .and_then(stampvm::rpc::lifecycle::metrics_refusal_cause)?;
+                    .and_then(stampvm::vm::metrics_refusal_cause)?;
                 config.drop_metrics(cause);
                 config.bytes().ok()
             });
