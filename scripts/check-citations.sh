@@ -37,6 +37,9 @@ MORE_SECTION_RE = re.compile(r"[ \t]*(?:,|and|–|-|/)[ \t]*(?:§+[ \t]*|section
 DANGLING_RE = re.compile(r"(?:'s)?[ \t]*(?:§+|sections?)?[ \t]*")
 COMMENT_LEAD_RE = re.compile(r"^\s*(?://[/!]?|#+|\*|--|;)?\s*")
 HEADING_RE = re.compile(r"^#{1,6}[ \t]+§?(\d+(?:\.\d+)*)\.?(?:[ \t]|$)")
+# A paragraph that opens with its number in bold (`**4.3 BuildBlock**`) is a section too: the
+# worked examples are labelled that way.
+BOLD_LABEL_RE = re.compile(r"^\*\*§?(\d+\.\d+(?:\.\d+)*)[ \t]")
 # Assembled so that this script does not match itself.
 FORBIDDEN = ["shared" + "/spec", "../" + "shared"]
 
@@ -70,7 +73,7 @@ def headings_of(spec_file):
                     if line.lstrip().startswith("```"):
                         in_fence = not in_fence
                         continue
-                    m = None if in_fence else HEADING_RE.match(line)
+                    m = None if in_fence else (HEADING_RE.match(line) or BOLD_LABEL_RE.match(line))
                     if m:
                         numbers.add(m.group(1))
             _headings[spec_file] = numbers

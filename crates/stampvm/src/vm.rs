@@ -14,8 +14,8 @@ use crate::api::static_api::StaticApi;
 use crate::api::BackendError;
 use crate::failures::{self, Cause, Operation};
 use crate::metrics::Metrics;
-use rpcchainvm::jsonrpc::over_http::JsonRpcHandler;
 use rpcchainvm::ids::{Id, NodeId};
+use rpcchainvm::jsonrpc::over_http::JsonRpcHandler;
 use rpcchainvm::vm::{EngineState, Event, MetricFamily, PeerVersion};
 use rpcchainvm::{
     AncestorsLimits, BlockInfo, BlockStatus, InitParams, SharedHandler, Timestamp, Vm, VmError,

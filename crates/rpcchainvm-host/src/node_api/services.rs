@@ -3,10 +3,10 @@
 
 use super::NodeApis;
 use rpcchainvm::ids::Id;
+use rpcchainvm::jsonrpc::over_http::JsonRpcApi;
 use rpcchainvm::jsonrpc::{self, params, to_raw, Call, EnvelopeError, ErrorObject};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use rpcchainvm::jsonrpc::over_http::JsonRpcApi;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;

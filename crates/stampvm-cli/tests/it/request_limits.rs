@@ -24,11 +24,11 @@ use crate::common;
 
 use common::*;
 use rpcchainvm::http_server::ServerLimits;
+use rpcchainvm::jsonrpc::over_http::MAX_BODY_BYTES;
 use rpcchainvm::jsonrpc::{BATCH_REPLY_FULL, MAX_BATCH_ENTRIES, MAX_BATCH_REPLY_BYTES};
 use rpcchainvm_host::gateway::{GatewayLimits, GATEWAY_LIMITS};
 use rpcchainvm_host::{LaunchOptions, Network};
 use serde_json::{json, Value};
-use rpcchainvm::jsonrpc::over_http::MAX_BODY_BYTES;
 use stampvm::api::methods::MAX_PROPOSE_BATCH;
 use stampvm::metrics::SCRAPE_LIMITS;
 use std::net::SocketAddr;

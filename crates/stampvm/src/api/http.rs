@@ -5,18 +5,25 @@
 use super::{methods, Backend};
 use rpcchainvm::jsonrpc::over_http::JsonRpcApi;
 
-impl<B: Backend> JsonRpcApi for B {
+/// A chain's `timestampvm.*` methods over any [`Backend`], as an HTTP JSON-RPC endpoint.
+#[derive(Debug, Clone)]
+pub struct ChainApi<B: Backend>(pub B);
+
+impl<B: Backend> JsonRpcApi for ChainApi<B> {
     async fn handle_body(&self, body: &[u8]) -> Option<Vec<u8>> {
-        methods::handle_body(self, body).await
+        methods::handle_body(&self.0, body).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     //! The chain's methods behind the SDK's HTTP checks: the bytes a Go client reads.
+    use super::ChainApi;
     use crate::api::memory_backend::MemoryBackend;
     use rpcchainvm::http::HeaderField;
-    use rpcchainvm::jsonrpc::over_http::{respond, JSON_CONTENT_TYPE, MAX_BODY_BYTES, TEXT_CONTENT_TYPE};
+    use rpcchainvm::jsonrpc::over_http::{
+        respond, JSON_CONTENT_TYPE, MAX_BODY_BYTES, TEXT_CONTENT_TYPE,
+    };
 
     fn json_headers() -> Vec<HeaderField> {
         vec![HeaderField::new("Content-Type", "application/json")]
@@ -33,7 +40,7 @@ mod tests {
 
     #[tokio::test]
     async fn respond_runs_checks_then_json_rpc() {
-        let backend = MemoryBackend::genesis_only();
+        let backend = ChainApi(MemoryBackend::genesis_only());
         let get = respond(&backend, "GET", &json_headers(), b"{}").await;
         assert_eq!(
             (get.status, content_type(&get)),

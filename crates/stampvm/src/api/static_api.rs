@@ -14,9 +14,9 @@
 
 use super::backend::BackendError;
 use super::data::{hex_checksummed, Encoding};
-use rpcchainvm::jsonrpc::over_http::{JsonRpcApi, MAX_BODY_BYTES};
 use super::methods::SERVICE;
 use rpcchainvm::ids::checksum4;
+use rpcchainvm::jsonrpc::over_http::{JsonRpcApi, MAX_BODY_BYTES};
 use rpcchainvm::jsonrpc::{self, go_json_string, Call, Entry, EnvelopeError, ErrorObject};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};

@@ -2,4 +2,3 @@
 //! The `vm.VM` and `http.HTTP` services themselves are `rpcchainvm`'s, over [`crate::vm`].
 
 pub mod observe;
-

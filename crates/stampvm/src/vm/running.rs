@@ -3,12 +3,14 @@
 //! node may call Initialize again.
 
 use super::health::HealthCheck;
-use rpcchainvm::jsonrpc::over_http::JsonRpcHandler;
 use crate::actors::VmHandles;
+use crate::api::http::ChainApi;
 use crate::chain::{parse_genesis, Genesis, Id, NodeId};
+use crate::clock::Clock;
 use crate::config::ChainConfig;
 use crate::metrics::Metrics;
 use crate::storage::{Store, StoreOptions};
+use rpcchainvm::jsonrpc::over_http::JsonRpcHandler;
 use rpcchainvm::shutdown::Shutdown;
 use rpcchainvm::{InitParams, SharedHandler, VmError};
 use std::net::SocketAddr;
@@ -23,8 +25,9 @@ pub(crate) struct Running {
     /// The JSON-RPC API's handler: one value, so the SDK serves it with one `http.HTTP` server
     /// at every prefix and for the header-routed handler.
     pub(crate) api: SharedHandler,
-    /// Stops this chain's own servers (the Prometheus endpoint) at Shutdown.
-    pub(crate) servers_stop: Shutdown,
+    /// The chain's one stop signal: its own servers (the Prometheus endpoint) and every actor
+    /// task watch children of it, so the node's Shutdown stops them all.
+    pub(crate) stop: Shutdown,
     /// What the Health RPC keeps between calls (its cached store probe, the stall threshold).
     pub(crate) health: Arc<HealthCheck>,
 }
@@ -106,19 +109,26 @@ pub(crate) async fn start(params: InitParams, metrics: &Metrics) -> Result<Runni
             );
             VmError::Refused(e)
         })?;
-    let servers_stop = Shutdown::new();
+    let stop = Shutdown::new();
     let metrics_addr = match config.metrics_addr {
         None => None,
         Some(addr) => Some(
-            crate::metrics::serve_scrape(addr, metrics.clone(), servers_stop.clone())
+            crate::metrics::serve_scrape(addr, metrics.clone(), stop.child())
                 .await
                 .map_err(|e| metrics_refusal(addr, &e))?,
         ),
     };
-    let handles = match VmHandles::start(Arc::new(store), &config, params.node).await {
+    let actors = VmHandles::start_under(
+        Arc::new(store),
+        &config,
+        params.node,
+        Clock::System,
+        stop.child(),
+    );
+    let handles = match actors.await {
         Ok(handles) => handles,
         Err(e) => {
-            servers_stop.trigger();
+            stop.trigger();
             return Err(VmError::Internal(e.to_string()));
         }
     };
@@ -126,10 +136,10 @@ pub(crate) async fn start(params: InitParams, metrics: &Metrics) -> Result<Runni
         tracing::info!(%addr, "serving Prometheus metrics at /metrics");
     }
     let running = Running {
-        api: SharedHandler::new(JsonRpcHandler(handles.clone())),
+        api: SharedHandler::new(JsonRpcHandler(ChainApi(handles.clone()))),
         handles,
         chain_id,
-        servers_stop,
+        stop,
         health: Arc::new(HealthCheck::new(config.health_max_processing())),
     };
     // We keep our own RocksDB; the node's database server is only reported. Field 13's
@@ -149,7 +159,7 @@ pub(crate) async fn start(params: InitParams, metrics: &Metrics) -> Result<Runni
 impl Running {
     /// Stops the chain's servers and actors (producers first), closing the store.
     pub(crate) async fn stop(self) {
-        self.servers_stop.trigger();
+        self.stop.trigger();
         self.handles.stop().await;
         tracing::info!(chain = %self.chain_id, "chain shut down");
     }

@@ -197,7 +197,7 @@ fn no_signers_never_verifies() {
     );
 }
 
-// docs/spec/warp.md §2.7 and §6.5: exact arithmetic, and the ceiling that the aggregator's floor
+// docs/spec/warp.md §2.7 and §6 (item 5): exact arithmetic, and the ceiling that the aggregator's floor
 // misses (§3.7).
 #[test]
 fn quorum_arithmetic_is_exact() {
