@@ -11,7 +11,7 @@ use rpcchainvm::protocol::{DbServerLayout, GossipLayout, ReadErrorLayout};
 use rpcchainvm::wire::{Handler, InitializeRequest, ReadResponse, SendAppGossipMsg};
 use serde_json::value::RawValue;
 use stampvm::api::data::Encoding;
-use stampvm::api::http::JsonRpcApi;
+use rpcchainvm::jsonrpc::over_http::JsonRpcApi;
 use stampvm::api::memory_backend::MemoryBackend;
 use stampvm::api::proof_json::ProofJson;
 use stampvm::api::static_api::StaticApi;
@@ -276,7 +276,7 @@ pub fn genesis(data: &[u8]) {
             assert_eq!(Block::decode(&bytes, genesis.format).as_ref(), Ok(&block));
             assert!(verify_body(&block, genesis.format).is_ok());
             assert_eq!(
-                convert::block(&bytes, genesis.format).ok().as_ref(),
+                blocks::decode(&bytes, genesis.format).ok().as_ref(),
                 Some(&block)
             );
         }
@@ -514,7 +514,7 @@ fn round_trip<M: Message + Default + PartialEq + std::fmt::Debug>(message: &M) {
 }
 
 /// The longest text `text_decoders` builds: a whole request body's worth.
-pub const LONGEST_TEXT: usize = stampvm::api::http::MAX_BODY_BYTES;
+pub const LONGEST_TEXT: usize = rpcchainvm::jsonrpc::over_http::MAX_BODY_BYTES;
 
 /// A bound on the work of one input of `text_decoders`, as time for `len` characters: every
 /// decoder refuses long text by its length, so an input costs a few linear passes over it (the
