@@ -11,7 +11,7 @@
 //! - `/ext/info`: JSON-RPC `info.getNodeVersion` (with the plugin's `vm.VM/Version` under its VM
 //!   ID in `vmVersions`), `info.getNodeID`, `info.getNetworkID`, `info.isBootstrapped`.
 //! - `/ext/metrics`: every chain's `vm.VM/Gather`, checked by the node's rules, named as the node
-//!   names them ([`super::prometheus_text`]); any failure is a 500, as the node's whole endpoint
+//!   names them (`prometheus_text`); any failure is a 500, as the node's whole endpoint
 //!   fails with one bad gatherer.
 //!
 //! Chains appear here once registered ([`super::gateway::Gateway::register_node_chain`]).

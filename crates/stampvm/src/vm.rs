@@ -1,5 +1,5 @@
 //! stampvm as an [`rpcchainvm::Vm`]: the composition root. Initialize opens the store, applies
-//! the chain config (logging, metrics endpoint) and starts the actors ([`running`]); every other
+//! the chain config (logging, metrics endpoint) and starts the actors (`running`); every other
 //! call is answered by messaging the actors, or by reading the store where blocks are already
 //! accepted (immutable). The SDK carries it all over gRPC in the node's profile.
 

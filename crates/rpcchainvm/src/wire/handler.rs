@@ -24,7 +24,7 @@ pub struct Handler {
 }
 
 impl Handler {
-    /// A handler in `layout`; profile 28's carries [`NO_LOCK`].
+    /// A handler in `layout`; profile 28's carries `NO_LOCK`.
     pub fn new(layout: HandlerLayout, prefix: &str, server_addr: &str) -> Handler {
         Handler {
             prefix: prefix.into(),
@@ -38,7 +38,7 @@ impl Handler {
 
     /// The layout the bytes had (or will have). A profile-28 handler whose `lock_options` is 0
     /// is not on the wire at all and so reads as [`HandlerLayout::Plain`] with field 3 set;
-    /// [`Handler::addr_field`] tells that case apart.
+    /// `Handler::addr_field` tells that case apart.
     pub fn layout(&self) -> HandlerLayout {
         match self.lock_options {
             Some(_) => HandlerLayout::WithLockOptions,

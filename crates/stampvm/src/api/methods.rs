@@ -1,7 +1,7 @@
 //! The `timestampvm.*` methods: Go TimestampVM's `proposeBlock` and `getBlock` in its exact
 //! shapes (docs/spec/vectors.md 3.1, 3.2), plus `getBlockByHeight`, `lastAccepted` and
 //! `mempoolSize` for tools that want to follow the chain without guessing IDs, and
-//! `proposeBatch` and `getProof`, made for batched chains ([`batched`]).
+//! `proposeBatch` and `getProof`, made for batched chains (`batched`).
 //!
 //! Each method decodes its params, asks the [`Backend`], and shapes the reply; the envelope
 //! (ids, batches, notifications, error objects) is [`rpcchainvm::jsonrpc`]'s job.

@@ -3,7 +3,7 @@
 //! Two moments matter. Before RocksDB opens the directory, [`survey`] looks at its files: RocksDB
 //! itself, told to create a missing store, would take a directory whose `CURRENT` file is gone for
 //! a new database (and delete the old tables as obsolete), and it cannot know that a deleted
-//! write-ahead log held the newest accepted blocks. After it opens, [`Store::check_tip`] checks
+//! write-ahead log held the newest accepted blocks. After it opens, `Store::check_tip` checks
 //! that the metadata and the height index agree: the last accepted block is stored, indexed at its
 //! height, its parent one below, genesis at 0, and nothing is indexed above it. A few point reads
 //! and two seeks, whatever the chain's length.

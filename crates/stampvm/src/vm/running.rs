@@ -54,7 +54,7 @@ fn metrics_refusal(addr: SocketAddr, error: &std::io::Error) -> VmError {
     VmError::Refused(format!("{METRICS_REFUSAL}{addr}: {error}{hint}"))
 }
 
-/// When `status` is the refusal of [`metrics_refusal`] as the node receives it, its cause
+/// When `status` is the refusal of `metrics_refusal` as the node receives it, its cause
 /// (`<addr>: <OS error>`): a host that put `metrics-addr` in the config itself (`stampvm dev`)
 /// may start the chain again without it, and say why in its own words.
 pub fn metrics_refusal_cause(status: &tonic::Status) -> Option<&str> {
