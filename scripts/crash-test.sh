@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Crash test under load: SIGKILLs the real plugin at random moments while the host drives load
 # through it, restarts it on the same data directory each time and checks that nothing accepted
-# was lost (the exact rule is in tests/crash_under_load.rs). Loopback only; bounded in time.
+# was lost (the exact rule is in crates/stampvm-cli/tests/crash_under_load.rs). Loopback only; bounded in time.
 #
 # Usage: scripts/crash-test.sh [--kills N] [--seed SEED] [--timeout SECS] [--proposers N]
 #                              [--max-delay-ms MS] [--protocol N] [--no-sync]
