@@ -146,6 +146,12 @@ pub struct RocksdbMemory {
 
 impl Store {
     /// The chain's block format, from its genesis.
+    /// Whether each accept is fsynced before it is answered (the chain config's
+    /// `rocksdb-sync-writes`): then an accept holds its thread for a disk flush.
+    pub fn syncs_writes(&self) -> bool {
+        self.options.sync_writes
+    }
+
     pub fn format(&self) -> ChainFormat {
         self.format
     }
