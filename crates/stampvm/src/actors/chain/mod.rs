@@ -186,9 +186,9 @@ impl Actor for ChainActor {
             // GetAncestors' read of up to its byte limit of blocks. The core goes to the
             // blocking pool and back within this message, so messages still run one at a time in
             // mailbox order: an accept's fsync completes before the next message starts.
-            long @ ChainMsg::Ancestors(..) => self.off_worker(state, long).await?,
+            long @ ChainMsg::Ancestors(..) => self.lend_core_off_worker(state, long).await?,
             long @ ChainMsg::Accept(..) if core.store().syncs_writes() => {
-                self.off_worker(state, long).await?
+                self.lend_core_off_worker(state, long).await?
             }
             // The rest read at most one block or a height entry, from memory or RocksDB's
             // cache in the common case, and an accept without fsync writes to the memtable and
@@ -203,7 +203,7 @@ impl Actor for ChainActor {
 
 impl ChainActor {
     /// Runs one store message on the blocking pool, the core lent to it and given back.
-    async fn off_worker(
+    async fn lend_core_off_worker(
         &self,
         state: &mut ChainState,
         msg: ChainMsg,
